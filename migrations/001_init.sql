@@ -129,12 +129,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN jsonb_typeof(p -> 'mrr') = 'number' THEN (p ->> 'mrr')::numeric ELSE 0 END
 $$;
 
+-- tinycrm_email_hash is the keyed hash kept for a suppressed email: SHA-256
+-- over the workspace's secret suppress_key and the normalized email, so the
+-- address itself is not stored and cannot be recovered by hashing guesses
+-- without the key.
+CREATE FUNCTION tinycrm_email_hash(p_ws bigint, p_email text) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT sha256(w.suppress_key || '\x00'::bytea || convert_to(p_email, 'UTF8'))
+    FROM workspaces w WHERE w.id = p_ws
+$$;
+
 -- tinycrm_identify applies one identify call (SPEC §2). It returns 'ok',
 -- 'duplicate' (message_id already applied in this project) or 'suppressed'.
 -- Callers pass a normalized email, a validated status ('' = not given), a
 -- params object (NULL = not given) and the effective time p_at.
 CREATE FUNCTION tinycrm_identify(
-    p_ws bigint, p_project bigint, p_email text, p_email_hash bytea,
+    p_ws bigint, p_project bigint, p_email text,
     p_name text, p_status text, p_params jsonb, p_at timestamptz, p_message_id text
 ) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -163,7 +173,8 @@ BEGIN
         END IF;
     END IF;
 
-    IF EXISTS (SELECT 1 FROM suppressions WHERE workspace_id = p_ws AND email_hash = p_email_hash) THEN
+    IF EXISTS (SELECT 1 FROM suppressions
+               WHERE workspace_id = p_ws AND email_hash = tinycrm_email_hash(p_ws, p_email)) THEN
         RETURN 'suppressed';
     END IF;
 
