@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -75,6 +76,8 @@ type KeyOwner struct {
 	WorkspaceID int64
 	ProjectID   int64
 	KeyID       int64
+	// ExpiresAt is when a rotated key stops working; nil if it does not.
+	ExpiresAt *time.Time
 }
 
 // ProjectKeyOwner returns the project a key hash writes to, or ErrNotFound
@@ -82,9 +85,9 @@ type KeyOwner struct {
 func (s *Store) ProjectKeyOwner(ctx context.Context, keyHash []byte) (KeyOwner, error) {
 	var o KeyOwner
 	err := s.pool.QueryRow(ctx, `
-		SELECT workspace_id, project_id, id FROM project_keys
+		SELECT workspace_id, project_id, id, expires_at FROM project_keys
 		WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-		keyHash).Scan(&o.WorkspaceID, &o.ProjectID, &o.KeyID)
+		keyHash).Scan(&o.WorkspaceID, &o.ProjectID, &o.KeyID, &o.ExpiresAt)
 	if err != nil {
 		return KeyOwner{}, translate("look up project key", err)
 	}

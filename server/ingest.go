@@ -1,0 +1,193 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+
+	"tinycrm.dev/tinycrm/store"
+)
+
+// readBody reads at most limit bytes of the request body; a larger body is a
+// 413 that names the limit.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, &Problem{Status: http.StatusRequestEntityTooLarge, Field: "body",
+			Detail: fmt.Sprintf("request body is larger than %d bytes", limit)}
+	}
+	if err != nil {
+		return nil, badField("body", "could not read the request body: %s", err.Error())
+	}
+	return body, nil
+}
+
+// identifyReply is the answer to an accepted identify.
+type identifyReply struct {
+	OK         bool `json:"ok"`
+	Duplicate  bool `json:"duplicate"`
+	Suppressed bool `json:"suppressed,omitempty"`
+}
+
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
+	now := s.now()
+	body, err := readBody(w, r, maxIdentifyBody)
+	if err != nil {
+		return err
+	}
+	var req identifyRequest
+	if err := decodeStrict(body, &req); err != nil {
+		s.metrics.writes.WithLabelValues("rejected").Inc()
+		return err
+	}
+	write, err := writeFor(req, ownerFrom(r.Context()), now)
+	if err != nil {
+		s.metrics.writes.WithLabelValues("rejected").Inc()
+		return err
+	}
+	res, err := s.pipeline.submit(r.Context(), write)
+	if err != nil {
+		return err
+	}
+	s.countOutcome(res.Outcome)
+	if res.Outcome == store.Failed {
+		return res.Err
+	}
+	writeJSON(w, http.StatusOK, identifyReply{OK: true, Duplicate: res.Outcome == store.Duplicate, Suppressed: res.Outcome == store.Suppressed})
+	return nil
+}
+
+func (s *Server) ping(w http.ResponseWriter, r *http.Request) error {
+	now := s.now()
+	body, err := readBody(w, r, maxIdentifyBody)
+	if err != nil {
+		return err
+	}
+	var req pingRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	owner := ownerFrom(r.Context())
+	write := store.Write{WorkspaceID: owner.WorkspaceID, ProjectID: owner.ProjectID, Ping: true}
+	if write.Email, err = normalizeEmail(req.Email); err != nil {
+		return err
+	}
+	if write.At, err = effectiveTime(req.Timestamp, now); err != nil {
+		return err
+	}
+	res, err := s.pipeline.submit(r.Context(), write)
+	if err != nil {
+		return err
+	}
+	if res.Outcome == store.Failed {
+		return res.Err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
+}
+
+// batchReply is the answer to a batch: what landed and what did not.
+type batchReply struct {
+	Accepted   int            `json:"accepted"`
+	Duplicates int            `json:"duplicates"`
+	Suppressed int            `json:"suppressed,omitempty"`
+	Rejected   []rejectedItem `json:"rejected"`
+}
+
+type rejectedItem struct {
+	Index int    `json:"index"`
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
+	return s.applyBatch(w, r, ownerFrom(r.Context()))
+}
+
+func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
+	ws := workspaceFrom(r.Context())
+	p, err := s.store.GetProject(r.Context(), ws, r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	return s.applyBatch(w, r, store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID})
+}
+
+// applyBatch validates every item, applies the valid ones in one transaction
+// (a batch is already a group, so it bypasses the pipeline) and reports the
+// invalid ones by index.
+func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.KeyOwner) error {
+	now := s.now()
+	body, err := readBody(w, r, maxBatchBody)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if req.Items == nil {
+		return badField("items", "is required: send {\"items\":[{\"email\":...}, ...]}")
+	}
+	if len(req.Items) > maxBatchItems {
+		return badField("items", "has %d items; the limit is %d per batch", len(req.Items), maxBatchItems)
+	}
+	reply := batchReply{Rejected: []rejectedItem{}}
+	writes := make([]store.Write, 0, len(req.Items))
+	index := make([]int, 0, len(req.Items))
+	for i, raw := range req.Items {
+		var item identifyRequest
+		err := decodeStrict(raw, &item)
+		var write store.Write
+		if err == nil {
+			write, err = writeFor(item, owner, now)
+		}
+		if err != nil {
+			reply.Rejected = append(reply.Rejected, rejection(i, err))
+			continue
+		}
+		writes = append(writes, write)
+		index = append(index, i)
+	}
+	s.metrics.writes.WithLabelValues("rejected").Add(float64(len(reply.Rejected)))
+	results, err := s.store.ApplyWrites(r.Context(), writes)
+	if err != nil {
+		return err
+	}
+	for j, res := range results {
+		s.countOutcome(res.Outcome)
+		switch res.Outcome {
+		case store.Applied:
+			reply.Accepted++
+		case store.Duplicate:
+			reply.Duplicates++
+		case store.Suppressed:
+			reply.Suppressed++
+		case store.Failed:
+			s.log.ErrorContext(r.Context(), "batch item failed", "index", index[j], "err", res.Err)
+			reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "could not be stored; retry it"})
+		}
+	}
+	slices.SortFunc(reply.Rejected, func(a, b rejectedItem) int { return a.Index - b.Index })
+	writeJSON(w, http.StatusOK, reply)
+	return nil
+}
+
+func rejection(i int, err error) rejectedItem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return rejectedItem{Index: i, Field: p.Field, Error: p.Error()}
+	}
+	return rejectedItem{Index: i, Error: err.Error()}
+}
+
+func (s *Server) countOutcome(o store.Outcome) {
+	names := [...]string{store.Applied: "applied", store.Duplicate: "duplicate", store.Suppressed: "suppressed", store.Failed: "failed"}
+	s.metrics.writes.WithLabelValues(names[o]).Inc()
+}

@@ -1,0 +1,264 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"tinycrm.dev/tinycrm/secret"
+	"tinycrm.dev/tinycrm/store"
+)
+
+const (
+	maxProjectName = 64
+	defaultGrace   = 24 * time.Hour
+	maxGrace       = 7 * 24 * time.Hour
+)
+
+var (
+	slugRE  = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+	colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+)
+
+// palette holds distinguishable badge colours (Okabe–Ito plus Tableau
+// hues), readable on dark and light terminals; projects take them in turn.
+var palette = [...]string{
+	"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+	"#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#EDC948", "#FF9DA7",
+}
+
+// projectReply is a project, plus its new key when one was just made.
+type projectReply struct {
+	store.Project
+	Key string `json:"key,omitempty"`
+}
+
+// keyReply is a key, plus its secret when it was just made.
+type keyReply struct {
+	store.Key
+	Secret string `json:"key,omitempty"`
+}
+
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.store.ListProjects(r.Context(), workspaceFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projects": ps})
+	return nil
+}
+
+func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.store.GetProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+type projectRequest struct {
+	Name  *string `json:"name"`
+	Slug  *string `json:"slug"`
+	Color *string `json:"color"`
+}
+
+func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	ws := workspaceFrom(ctx)
+	body, err := readBody(w, r, maxIdentifyBody)
+	if err != nil {
+		return err
+	}
+	var req projectRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	np := store.NewProject{}
+	if req.Name == nil {
+		return badField("name", "is required")
+	}
+	if np.Name, err = projectName(*req.Name); err != nil {
+		return err
+	}
+	if req.Slug != nil {
+		if !slugRE.MatchString(*req.Slug) {
+			return badField("slug", "must be 1-40 characters of a-z, 0-9 and -; got %q", truncate(*req.Slug))
+		}
+		np.Slug = *req.Slug
+	} else if np.Slug = slugify(np.Name); np.Slug == "" {
+		return badField("name", "has no letters or digits to make a slug from; pass a slug")
+	}
+	if req.Color != nil {
+		if !colorRE.MatchString(*req.Color) {
+			return badField("color", "must be a hex colour like #3b82f6; got %q", truncate(*req.Color))
+		}
+		np.Color = strings.ToLower(*req.Color)
+	} else {
+		existing, err := s.store.ListProjects(ctx, ws)
+		if err != nil {
+			return err
+		}
+		np.Color = strings.ToLower(palette[len(existing)%len(palette)])
+	}
+	raw, nk, err := newKey()
+	if err != nil {
+		return err
+	}
+	p, _, err := s.store.CreateProject(ctx, ws, np, nk)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, projectReply{Project: p, Key: raw})
+	return nil
+}
+
+func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, maxIdentifyBody)
+	if err != nil {
+		return err
+	}
+	var req projectRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	if req.Slug != nil {
+		return badField("slug", "cannot be changed: apps and scripts refer to it")
+	}
+	var patch store.ProjectPatch
+	if req.Name != nil {
+		name, err := projectName(*req.Name)
+		if err != nil {
+			return err
+		}
+		patch.Name = &name
+	}
+	if req.Color != nil {
+		if !colorRE.MatchString(*req.Color) {
+			return badField("color", "must be a hex colour like #3b82f6; got %q", truncate(*req.Color))
+		}
+		c := strings.ToLower(*req.Color)
+		patch.Color = &c
+	}
+	p, err := s.store.UpdateProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), patch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
+	if err := s.store.DeleteProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug")); err != nil {
+		return err
+	}
+	s.keys.clear()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
+	keys, err := s.store.ListKeys(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	return nil
+}
+
+func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
+	raw, nk, err := newKey()
+	if err != nil {
+		return err
+	}
+	k, err := s.store.CreateKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), nk)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, keyReply{Key: k, Secret: raw})
+	return nil
+}
+
+func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	grace := defaultGrace
+	if g := r.URL.Query().Get("grace"); g != "" {
+		d, err := time.ParseDuration(g)
+		if err != nil || d < 0 || d > maxGrace {
+			return badField("grace", "must be a duration from 0s to 168h (7 days), like 24h; got %q", truncate(g))
+		}
+		grace = d
+	}
+	raw, nk, err := newKey()
+	if err != nil {
+		return err
+	}
+	k, err := s.store.RotateKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), nk, grace)
+	if err != nil {
+		return err
+	}
+	s.keys.clear()
+	writeJSON(w, http.StatusCreated, keyReply{Key: k, Secret: raw})
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return badField("id", "must be a key id as shown by `tinycrm projects keys list`; got %q", truncate(r.PathValue("id")))
+	}
+	if err := s.store.RevokeKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), id); err != nil {
+		return err
+	}
+	s.keys.clear()
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func newKey() (string, store.NewKey, error) {
+	raw, err := secret.New(secret.ProjectKey)
+	if err != nil {
+		return "", store.NewKey{}, fmt.Errorf("new project key: %w", err)
+	}
+	return raw, store.NewKey{Hash: secret.Hash(raw), Hint: secret.Hint(raw)}, nil
+}
+
+func projectName(s string) (string, error) {
+	name, err := cleanText("name", s, 4*maxProjectName)
+	if err != nil {
+		return "", err
+	}
+	if n := len([]rune(name)); n < 1 || n > maxProjectName {
+		return "", badField("name", "must be 1-%d characters; got %d", maxProjectName, n)
+	}
+	return name, nil
+}
+
+// slugify derives a slug from a project name: "App A" → "app-a",
+// "Bücher Shop" → "bucher-shop".
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(strings.ToLower(name)) {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		case unicode.Is(unicode.Mn, r):
+			// combining accent stripped by NFKD
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	slug := strings.Trim(b.String(), "-")
+	if len(slug) > 40 {
+		slug = strings.Trim(slug[:40], "-")
+	}
+	return slug
+}

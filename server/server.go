@@ -1,0 +1,209 @@
+// Package server is TinyCRM's HTTP API: routing, authentication, input
+// validation, the group-commit ingest pipeline and the mapping of results and
+// errors to JSON. It talks to PostgreSQL only through package store and never
+// logs request bodies or secrets.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tinycrm.dev/tinycrm/store"
+)
+
+// Options configure a Server. Zero values take the documented defaults.
+type Options struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// RateLimit is the per-key ingest limit in requests per second, with
+	// bursts of twice that; 0 turns it off.
+	RateLimit float64
+	// Now returns the current time; tests may replace it. Default time.Now.
+	Now func() time.Time
+	// Ingest pipeline tuning; defaults: queue 10000, batches of ≤ 500,
+	// 4 workers, 1ms linger, 10s per transaction.
+	QueueSize   int
+	MaxBatch    int
+	Workers     int
+	Linger      time.Duration
+	TxTimeout   time.Duration
+	NoGroupWait bool // linger 0: apply whatever is queued without waiting
+}
+
+// Server serves the API. Create it with New and stop it with Close after the
+// HTTP server has shut down.
+type Server struct {
+	store    *store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	limiter  *keyLimiter
+	keys     *keyCache
+	metrics  *metrics
+	pipeline *pipeline
+	mux      *http.ServeMux
+}
+
+// New builds a Server and starts its ingest workers.
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, fmt.Errorf("server: Options.Store is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	po := pipelineOptions{QueueSize: o.QueueSize, MaxBatch: o.MaxBatch, Workers: o.Workers, Linger: o.Linger, Timeout: o.TxTimeout}
+	if po.QueueSize <= 0 {
+		po.QueueSize = 10000
+	}
+	if po.MaxBatch <= 0 {
+		po.MaxBatch = 500
+	}
+	if po.Workers <= 0 {
+		po.Workers = 4
+	}
+	if po.Linger <= 0 && !o.NoGroupWait {
+		po.Linger = time.Millisecond
+	}
+	if po.Timeout <= 0 {
+		po.Timeout = 10 * time.Second
+	}
+	m := newMetrics()
+	s := &Server{
+		store:   o.Store,
+		log:     o.Logger,
+		now:     o.Now,
+		limiter: newKeyLimiter(o.RateLimit),
+		keys:    &keyCache{byID: map[string]cachedKey{}},
+		metrics: m,
+	}
+	s.pipeline = newPipeline(o.Store, m, po)
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.wrap(rt))
+		if rt.cors {
+			_, path, _ := strings.Cut(rt.pattern, " ")
+			s.mux.Handle("OPTIONS "+path, s.wrap(route{pattern: "OPTIONS " + path, cors: true, handler: preflight}))
+		}
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, problemf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close waits for queued ingest writes to commit and stops the workers.
+func (s *Server) Close() { s.pipeline.close() }
+
+// route is one entry of the API's route table.
+type route struct {
+	pattern string
+	auth    credential
+	cors    bool
+	handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+// routes is the API's one route table. The credential matrix test walks it,
+// so a new route cannot ship without its expected answers.
+func (s *Server) routes() []route {
+	return []route{
+		{pattern: "GET /healthz", auth: credNone, handler: s.healthz},
+		{pattern: "GET /readyz", auth: credNone, handler: s.readyz},
+
+		{pattern: "POST /v1/identify", auth: credProject, cors: true, handler: s.identify},
+		{pattern: "POST /v1/ping", auth: credProject, cors: true, handler: s.ping},
+		{pattern: "POST /v1/batch", auth: credProject, cors: true, handler: s.batch},
+
+		{pattern: "GET /v1/projects", auth: credAdmin, handler: s.listProjects},
+		{pattern: "POST /v1/projects", auth: credAdmin, handler: s.createProject},
+		{pattern: "GET /v1/projects/{slug}", auth: credAdmin, handler: s.getProject},
+		{pattern: "PATCH /v1/projects/{slug}", auth: credAdmin, handler: s.updateProject},
+		{pattern: "DELETE /v1/projects/{slug}", auth: credAdmin, handler: s.deleteProject},
+		{pattern: "GET /v1/projects/{slug}/keys", auth: credAdmin, handler: s.listKeys},
+		{pattern: "POST /v1/projects/{slug}/keys", auth: credAdmin, handler: s.createKey},
+		{pattern: "POST /v1/projects/{slug}/keys/rotate", auth: credAdmin, handler: s.rotateKey},
+		{pattern: "DELETE /v1/projects/{slug}/keys/{id}", auth: credAdmin, handler: s.revokeKey},
+		{pattern: "POST /v1/projects/{slug}/batch", auth: credAdmin, handler: s.projectBatch},
+
+		{pattern: "GET /v1/customers/{idOrEmail}", auth: credAdmin, handler: s.getCustomer},
+	}
+}
+
+// preflight answers a CORS preflight; wrap has set the headers.
+func preflight(w http.ResponseWriter, _ *http.Request) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// wrap is the boundary every request passes: CORS, panic recovery,
+// authentication, one log line and the metrics.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		if rt.cors {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+			h.Set("Access-Control-Max-Age", "86400")
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.ErrorContext(r.Context(), "panic", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					s.writeError(rec, r, fmt.Errorf("panic: %v", p))
+				}
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues(rt.pattern, fmt.Sprint(rec.status)).Inc()
+			s.metrics.duration.WithLabelValues(rt.pattern).Observe(d.Seconds())
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("route", rt.pattern),
+				slog.Int("status", rec.status), slog.Duration("duration", d))
+		}()
+		ctx, err := s.authenticate(r, rt.auth)
+		if err != nil {
+			s.writeError(rec, r, err)
+			return
+		}
+		if err := rt.handler(rec, r.WithContext(ctx)); err != nil {
+			s.writeError(rec, r, err)
+		}
+	})
+}

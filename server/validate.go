@@ -1,0 +1,264 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"tinycrm.dev/tinycrm/email"
+	"tinycrm.dev/tinycrm/store"
+)
+
+// Limits of SPEC §3.
+const (
+	maxIdentifyBody = 32 << 10
+	maxBatchBody    = 4 << 20
+	maxBatchItems   = 1000
+	maxParamsBytes  = 16 << 10
+	maxParamsKeys   = 100
+	maxParamsDepth  = 5
+	maxNameLen      = 256
+	maxMessageID    = 128
+	maxMRR          = 1e9
+)
+
+var (
+	statusRE   = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+	paramKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+)
+
+// identifyRequest is the body of POST /v1/identify and one batch item.
+type identifyRequest struct {
+	Email     *string         `json:"email"`
+	Name      *string         `json:"name"`
+	Status    *string         `json:"status"`
+	Params    json.RawMessage `json:"params"`
+	Timestamp *string         `json:"timestamp"`
+	MessageID *string         `json:"message_id"`
+}
+
+// pingRequest is the body of POST /v1/ping.
+type pingRequest struct {
+	Email     *string `json:"email"`
+	Timestamp *string `json:"timestamp"`
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// trailing data, and names the offending field in its error.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badField("body", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// jsonProblem turns a decoding error into a 400 that names the field.
+func jsonProblem(err error) *Problem {
+	var (
+		typeErr   *json.UnmarshalTypeError
+		syntaxErr *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return badField("body", "must be a JSON object")
+		}
+		return badField(field, "must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return badField("body", "invalid JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())
+	case errors.Is(err, io.EOF):
+		return badField("body", "empty body; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badField("body", "truncated JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return badField(name, "unknown field")
+	}
+	return badField("body", "invalid JSON: %s", err.Error())
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string", "ptr":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return goKind
+}
+
+// writeFor validates an identify and turns it into a store.Write. now is the
+// receipt time: a timestamp after it is clamped to it.
+func writeFor(req identifyRequest, owner store.KeyOwner, now time.Time) (store.Write, error) {
+	w := store.Write{WorkspaceID: owner.WorkspaceID, ProjectID: owner.ProjectID}
+	var err error
+	if w.Email, err = normalizeEmail(req.Email); err != nil {
+		return w, err
+	}
+	if req.Name != nil {
+		if w.Name, err = cleanText("name", *req.Name, maxNameLen); err != nil {
+			return w, err
+		}
+	}
+	if req.Status != nil && *req.Status != "" {
+		if !statusRE.MatchString(*req.Status) {
+			return w, badField("status", "must be 1-32 characters of a-z, 0-9, _ or - (like paid, trialing, free, churned); got %q", truncate(*req.Status))
+		}
+		w.Status = *req.Status
+	}
+	if len(req.Params) > 0 && string(req.Params) != "null" {
+		if w.Params, err = validParams(req.Params); err != nil {
+			return w, err
+		}
+	}
+	if w.At, err = effectiveTime(req.Timestamp, now); err != nil {
+		return w, err
+	}
+	if req.MessageID != nil && *req.MessageID != "" {
+		if w.MessageID, err = cleanText("message_id", *req.MessageID, maxMessageID); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+func normalizeEmail(s *string) (string, error) {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return "", badField("email", "is required")
+	}
+	e, err := email.Normalize(*s)
+	if err != nil {
+		return "", badField("email", "%s", strings.TrimPrefix(err.Error(), "email: "))
+	}
+	return e, nil
+}
+
+// effectiveTime is the call's time: its timestamp, else receipt time, never
+// later than receipt time.
+func effectiveTime(ts *string, now time.Time) (time.Time, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	if ts == nil || *ts == "" {
+		return now, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *ts)
+	if err != nil {
+		return time.Time{}, badField("timestamp", "must be an RFC 3339 time like 2026-03-29T10:00:00Z; got %q", truncate(*ts))
+	}
+	if t.Year() < 2000 {
+		return time.Time{}, badField("timestamp", "%q is before the year 2000; is it in the right unit?", *ts)
+	}
+	t = t.UTC().Truncate(time.Microsecond)
+	if t.After(now) {
+		return now, nil
+	}
+	return t, nil
+}
+
+// cleanText accepts valid UTF-8 up to max bytes with no control characters.
+func cleanText(field, s string, max int) (string, error) {
+	if len(s) > max {
+		return "", badField(field, "is %d bytes; the limit is %d", len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		return "", badField(field, "is not valid UTF-8")
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		return "", badField(field, "contains a control character at byte %d", i)
+	}
+	return strings.TrimSpace(s), nil
+}
+
+// validParams checks params against SPEC §3's limits and returns it compacted.
+func validParams(raw json.RawMessage) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, badField("params", "invalid JSON: %s", err.Error())
+	}
+	if buf.Len() > maxParamsBytes {
+		return nil, badField("params", "is %d bytes encoded; the limit is %d", buf.Len(), maxParamsBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(buf.Bytes()))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badField("params", "invalid JSON: %s", err.Error())
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, badField("params", "must be a JSON object like {\"plan\":\"pro\"}")
+	}
+	if len(obj) > maxParamsKeys {
+		return nil, badField("params", "has %d top-level keys; the limit is %d", len(obj), maxParamsKeys)
+	}
+	if err := checkParamValue("params", obj, 1); err != nil {
+		return nil, err
+	}
+	if n, ok := obj["mrr"].(json.Number); ok {
+		f, err := n.Float64()
+		if err != nil || math.IsInf(f, 0) || f < 0 || f > maxMRR {
+			return nil, badField("params.mrr", "must be a number from 0 to %g; got %s", float64(maxMRR), n)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func checkParamValue(path string, v any, depth int) error {
+	switch t := v.(type) {
+	case map[string]any:
+		if depth > maxParamsDepth {
+			return badField(path, "nests deeper than %d levels", maxParamsDepth)
+		}
+		for k, child := range t {
+			if !paramKeyRE.MatchString(k) {
+				return badField(path, "key %q must be 1-64 characters of A-Z, a-z, 0-9, _, . or -", truncate(k))
+			}
+			if err := checkParamValue(path+"."+k, child, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if depth > maxParamsDepth {
+			return badField(path, "nests deeper than %d levels", maxParamsDepth)
+		}
+		for i, child := range t {
+			if err := checkParamValue(fmt.Sprintf("%s[%d]", path, i), child, depth+1); err != nil {
+				return err
+			}
+		}
+	case string:
+		// PostgreSQL's jsonb cannot hold U+0000.
+		if strings.ContainsRune(t, 0) {
+			return badField(path, "contains the character U+0000, which cannot be stored")
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}
