@@ -147,6 +147,15 @@ func preflight(w http.ResponseWriter, _ *http.Request) error {
 	return nil
 }
 
+// RoutePatterns lists the API's routes ("METHOD /path") for tests and docs.
+func RoutePatterns() []string {
+	var out []string
+	for _, rt := range (&Server{}).routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {
 	http.ResponseWriter
