@@ -66,6 +66,14 @@ func TestRouteCredentialMatrix(t *testing.T) {
 		"DELETE /v1/projects/{slug}/keys/{id}": adminOn,
 		"POST /v1/projects/{slug}/batch":       adminOn,
 		"GET /v1/customers/{idOrEmail}":        adminOn,
+		"GET /v1/customers":                    adminOn,
+		"DELETE /v1/customers/{idOrEmail}":     adminOn,
+		"GET /v1/export":                       adminOn,
+		"GET /v1/stats":                        adminOn,
+		"GET /v1/insights/overlap":             adminOn,
+		"GET /v1/insights/upsell":              adminOn,
+		"GET /v1/insights/churn-risk":          adminOn,
+		"GET /v1/insights/revenue":             adminOn,
 	}
 	patterns := server.RoutePatterns()
 	for _, p := range patterns {

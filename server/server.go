@@ -138,6 +138,14 @@ func (s *Server) routes() []route {
 		{pattern: "POST /v1/projects/{slug}/batch", auth: credAdmin, handler: s.projectBatch},
 
 		{pattern: "GET /v1/customers/{idOrEmail}", auth: credAdmin, handler: s.getCustomer},
+		{pattern: "GET /v1/customers", auth: credAdmin, handler: s.listCustomers},
+		{pattern: "DELETE /v1/customers/{idOrEmail}", auth: credAdmin, handler: s.forgetCustomer},
+		{pattern: "GET /v1/export", auth: credAdmin, handler: s.export},
+		{pattern: "GET /v1/stats", auth: credAdmin, handler: s.stats},
+		{pattern: "GET /v1/insights/overlap", auth: credAdmin, handler: s.overlapInsight},
+		{pattern: "GET /v1/insights/upsell", auth: credAdmin, handler: s.upsellInsight},
+		{pattern: "GET /v1/insights/churn-risk", auth: credAdmin, handler: s.churnRiskInsight},
+		{pattern: "GET /v1/insights/revenue", auth: credAdmin, handler: s.revenueInsight},
 	}
 }
 

@@ -1,0 +1,400 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tinycrm.dev/tinycrm/filter"
+)
+
+// Page sizes of the customer list (SPEC §3).
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// ErrInvalidCursor means a cursor is malformed, was edited, or was made for
+// another sort, filter or listing. Callers answer 400.
+var ErrInvalidCursor = errors.New("invalid cursor")
+
+// UnknownProjectError means a filter names a project slug the workspace does
+// not have. Param is the filter parameter it came from (project or
+// not_project), so the caller can name it.
+type UnknownProjectError struct {
+	Param string
+	Slug  string
+}
+
+func (e *UnknownProjectError) Error() string {
+	return fmt.Sprintf("%s: no project with slug %q in this workspace", e.Param, e.Slug)
+}
+
+// CustomerQuery asks for one page of customers.
+type CustomerQuery struct {
+	Filter filter.Filter
+	// Limit is the page size, 1..MaxLimit; 0 means DefaultLimit.
+	Limit int
+	// Cursor is a NextCursor from the previous page, "" for the first.
+	Cursor string
+	// Now anchors active_within and inactive_for.
+	Now time.Time
+}
+
+// CustomerPage is one page of customers and the cursor of the next one
+// ("" when this is the last page).
+type CustomerPage struct {
+	Customers  []Customer
+	NextCursor string
+}
+
+// ListCustomers returns one page of the customers that match q.Filter, in
+// its sort order, using keyset pagination on (sort value, id): pages never
+// repeat or skip a customer because others were added meanwhile.
+func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, q CustomerQuery) (CustomerPage, error) {
+	b := newSelect(workspaceID)
+	if err := s.applyFilter(ctx, b, workspaceID, q.Filter, q.Now); err != nil {
+		return CustomerPage{}, translate("list customers", err)
+	}
+	rows, next, err := s.page(ctx, b, pageSpec{
+		sort: q.Filter.Sort, limit: q.Limit, cursor: q.Cursor,
+		scope: "customers\x00" + filterFingerprint(q.Filter),
+	})
+	if err != nil {
+		return CustomerPage{}, translate("list customers", err)
+	}
+	out := CustomerPage{Customers: make([]Customer, len(rows)), NextCursor: next}
+	for i, r := range rows {
+		out.Customers[i] = r.Customer
+	}
+	return out, nil
+}
+
+// ExportCustomers calls fn with every customer that matches f, in its sort
+// order, streaming the rows of one statement (one consistent snapshot) so
+// memory stays constant however many there are. An error from fn stops the
+// export and is returned as is.
+func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
+	b := newSelect(workspaceID)
+	if err := s.applyFilter(ctx, b, workspaceID, f, now); err != nil {
+		return translate("export customers", err)
+	}
+	sql, _ := b.sql(sortColumn(f.Sort), f.Sort.Desc(), nil, 0)
+	rows, err := s.pool.Query(ctx, sql, b.args...)
+	if err != nil {
+		return translate("export customers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, _, err := scanRow(rows, false)
+		if err != nil {
+			return translate("export customers", err)
+		}
+		if err := fn(r.Customer); err != nil {
+			return err
+		}
+	}
+	return translate("export customers", rows.Err())
+}
+
+// selectBuilder collects the conditions and bound arguments of one customer
+// query. User input only ever enters as arguments ($n); the SQL text is
+// built from constants.
+type selectBuilder struct {
+	args  []any
+	conds []string
+	// extra is one more selected expression (after the sort value), or "".
+	extra string
+}
+
+func newSelect(workspaceID int64) *selectBuilder {
+	b := &selectBuilder{}
+	b.arg(workspaceID) // $1, used by every condition below
+	b.where("c.workspace_id = $1")
+	return b
+}
+
+// arg binds v and returns its placeholder.
+func (b *selectBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *selectBuilder) where(cond string) { b.conds = append(b.conds, cond) }
+
+// sortColumn is the customers column a sort key orders by.
+func sortColumn(s filter.Sort) sortCol {
+	switch s.Column() {
+	case filter.SortFirstSeen:
+		return sortCol{expr: "c.first_seen", kind: "time"}
+	case filter.SortProjects:
+		return sortCol{expr: "c.project_count", kind: "int"}
+	case filter.SortMRR:
+		return sortCol{expr: "c.mrr_total", kind: "numeric"}
+	case filter.SortEmail:
+		// Emails are unique in a workspace, so the email alone is the key
+		// and the unique index serves the order.
+		return sortCol{expr: "c.email", kind: "text", unique: true}
+	case filter.SortName:
+		return sortCol{expr: "c.name", kind: "text"}
+	}
+	return sortCol{expr: "c.last_seen", kind: "time"}
+}
+
+type sortCol struct {
+	expr   string // the column
+	kind   string // time, int, numeric or text: how a cursor key binds
+	unique bool   // no tie-break on id needed
+}
+
+// bind binds a cursor key validated by validKey as the column's type.
+func (col sortCol) bind(b *selectBuilder, key string) string {
+	switch col.kind {
+	case "time":
+		t, _ := time.Parse(time.RFC3339Nano, key)
+		return b.arg(t) + "::timestamptz"
+	case "int":
+		n, _ := strconv.ParseInt(key, 10, 32)
+		return b.arg(int32(n)) + "::integer"
+	case "numeric":
+		return "(" + b.arg(key) + "::text)::numeric"
+	}
+	return b.arg(key) + "::text"
+}
+
+// sql returns the statement: customers matching the conditions, after the
+// keyset position when after is non-nil, in order, at most limit rows (0 =
+// all). The selected columns are customerColumns, mrr_total as exact text
+// (for cursors), then extra if set.
+func (b *selectBuilder) sql(col sortCol, desc bool, after *cursor, limit int) (string, []any) {
+	conds := b.conds
+	dir, cmp := "ASC", ">"
+	if desc {
+		dir, cmp = "DESC", "<"
+	}
+	if after != nil {
+		k := col.bind(b, after.Key)
+		if col.unique {
+			conds = append(conds, fmt.Sprintf("%s %s %s", col.expr, cmp, k))
+		} else {
+			conds = append(conds, fmt.Sprintf("(%s, c.id) %s (%s, %s::bigint)", col.expr, cmp, k, b.arg(after.ID)))
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	sb.WriteString(customerColumns)
+	sb.WriteString(", c.mrr_total::text")
+	if b.extra != "" {
+		sb.WriteString(", ")
+		sb.WriteString(b.extra)
+	}
+	sb.WriteString("\nFROM customers c\nWHERE ")
+	sb.WriteString(strings.Join(conds, "\n  AND "))
+	sb.WriteString("\nORDER BY ")
+	sb.WriteString(col.expr + " " + dir)
+	if !col.unique {
+		sb.WriteString(", c.id " + dir)
+	}
+	if limit > 0 {
+		sb.WriteString("\nLIMIT ")
+		sb.WriteString(b.arg(limit))
+	}
+	return sb.String(), b.args
+}
+
+// pageSpec is what page needs besides the conditions.
+type pageSpec struct {
+	sort   filter.Sort
+	limit  int
+	cursor string
+	// scope names the listing and its conditions; a cursor is only valid
+	// for the scope it was made in.
+	scope string
+}
+
+// pageRow is a customer and the raw extra column, if any.
+type pageRow struct {
+	Customer
+	extra []byte
+}
+
+// page runs the keyset query and returns its rows and the next cursor.
+func (s *Store) page(ctx context.Context, b *selectBuilder, p pageSpec) ([]pageRow, string, error) {
+	if p.limit <= 0 {
+		p.limit = DefaultLimit
+	}
+	if p.limit > MaxLimit {
+		p.limit = MaxLimit
+	}
+	col := sortColumn(p.sort)
+	var after *cursor
+	if p.cursor != "" {
+		c, err := decodeCursor(p.cursor, p.sort, p.scope, col)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &c
+	}
+	sql, args := b.sql(col, p.sort.Desc(), after, p.limit+1)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	var (
+		out     []pageRow
+		lastKey string
+	)
+	for rows.Next() {
+		r, mrr, err := scanRow(rows, b.extra != "")
+		if err != nil {
+			rows.Close()
+			return nil, "", err
+		}
+		if len(out) == p.limit {
+			rows.Close()
+			next := encodeCursor(cursor{Sort: p.sort.String(), Key: lastKey, ID: out[len(out)-1].ID}, p.scope)
+			return out, next, rows.Err()
+		}
+		out = append(out, r)
+		lastKey = cursorKey(&r.Customer, col.expr, mrr)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	return out, "", nil
+}
+
+// scanRow reads one row of selectBuilder.sql: the customer, its exact
+// mrr_total text, and the extra column when there is one.
+func scanRow(rows pgx.Rows, extra bool) (pageRow, string, error) {
+	var (
+		r        pageRow
+		projects []byte
+		mrr      string
+	)
+	dest := []any{&r.ID, &r.Email, &r.Name, &r.FirstSeen, &r.LastSeen, &r.ProjectCount, &r.MRRTotal, &projects, &mrr}
+	if extra {
+		dest = append(dest, &r.extra)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return pageRow{}, "", err
+	}
+	r.FirstSeen, r.LastSeen = utc(r.FirstSeen), utc(r.LastSeen)
+	if err := json.Unmarshal(projects, &r.Projects); err != nil {
+		return pageRow{}, "", fmt.Errorf("decode memberships: %w", err)
+	}
+	for i := range r.Projects {
+		m := &r.Projects[i]
+		m.FirstSeen, m.LastSeen = utc(m.FirstSeen), utc(m.LastSeen)
+	}
+	return r, mrr, nil
+}
+
+// applyFilter turns f into conditions on b (SPEC §4; semantics in the
+// filter package documentation). Project slugs are resolved to ids first,
+// so an unknown slug is reported rather than silently matching nobody.
+func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID int64, f filter.Filter, now time.Time) error {
+	ids, err := s.projectIDs(ctx, workspaceID, f.Projects, f.NotProjects)
+	if err != nil {
+		return err
+	}
+	var scope []int64
+	for _, slug := range f.Projects {
+		scope = append(scope, ids[slug])
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id AND m.project_id = " + b.arg(ids[slug]) + "::bigint)")
+	}
+	if len(f.NotProjects) > 0 {
+		not := make([]int64, 0, len(f.NotProjects))
+		for _, slug := range f.NotProjects {
+			not = append(not, ids[slug])
+		}
+		b.where("NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id AND m.project_id = ANY(" + b.arg(not) + "::bigint[]))")
+	}
+	if f.MinProjects > 0 {
+		b.where("c.project_count >= " + b.arg(f.MinProjects) + "::integer")
+	}
+	// inScope restricts a membership subquery to the filter's projects.
+	inScope := ""
+	if len(scope) > 0 {
+		inScope = " AND m.project_id = ANY(" + b.arg(scope) + "::bigint[])"
+	}
+	if len(f.Statuses) > 0 {
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id" + inScope +
+			" AND m.status = ANY(" + b.arg(f.Statuses) + "::text[]))")
+	}
+	for _, e := range f.Where {
+		conds := make([]string, 0, len(e.Conds))
+		for _, c := range e.Conds {
+			sql, err := condSQL(b, c)
+			if err != nil {
+				return err
+			}
+			conds = append(conds, sql)
+		}
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id" + inScope +
+			" AND " + strings.Join(conds, " AND ") + ")")
+	}
+	if f.Search != "" {
+		// The same expression as the trigram index of migration 002; the
+		// separator cannot occur in a search (no control characters), so
+		// a match never spans the email and the name.
+		b.where("(c.email || chr(1) || c.name) ILIKE " + b.arg("%"+escapeLike(f.Search)+"%") + "::text")
+	}
+	if f.ActiveWithin > 0 {
+		b.where("c.last_seen >= " + b.arg(now.Add(-f.ActiveWithin)) + "::timestamptz")
+	}
+	if f.InactiveFor > 0 {
+		b.where("c.last_seen < " + b.arg(now.Add(-f.InactiveFor)) + "::timestamptz")
+	}
+	return nil
+}
+
+// projectIDs resolves the slugs of a filter; an unknown one is an
+// *UnknownProjectError.
+func (s *Store) projectIDs(ctx context.Context, workspaceID int64, in, notIn []string) (map[string]int64, error) {
+	if len(in)+len(notIn) == 0 {
+		return nil, nil
+	}
+	all := append(append([]string{}, in...), notIn...)
+	rows, err := s.pool.Query(ctx, `SELECT slug, id FROM projects WHERE workspace_id = $1 AND slug = ANY($2::text[])`, workspaceID, all)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]int64{}
+	for rows.Next() {
+		var (
+			slug string
+			id   int64
+		)
+		if err := rows.Scan(&slug, &id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids[slug] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, slug := range in {
+		if _, ok := ids[slug]; !ok {
+			return nil, &UnknownProjectError{Param: filter.ParamProject, Slug: slug}
+		}
+	}
+	for _, slug := range notIn {
+		if _, ok := ids[slug]; !ok {
+			return nil, &UnknownProjectError{Param: filter.ParamNotProject, Slug: slug}
+		}
+	}
+	return ids, nil
+}
+
+// escapeLike makes s a literal inside a LIKE pattern (backslash escapes).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
