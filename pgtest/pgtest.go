@@ -4,7 +4,7 @@
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
-// and then calls NewDB or NewPool in its tests. The first such call in a test
+// and then calls NewDB, NewPool or NewEmptyDB in its tests. The first such call in a test
 // binary starts one throwaway cluster (pgcluster, under a fresh temporary
 // directory) and creates a template database with all migrations applied;
 // each NewDB is a cheap clone of that template, dropped when its test ends,
@@ -105,10 +105,22 @@ func Main(m *testing.M) {
 func NewDB(t testing.TB) string {
 	t.Helper()
 	h := ready(t)
+	return h.newDB(t, " TEMPLATE "+ident(h.template))
+}
+
+// NewEmptyDB is NewDB without the migrations: an empty database, for tests
+// of the migration run itself (such as two daemons starting at once).
+func NewEmptyDB(t testing.TB) string {
+	t.Helper()
+	return ready(t).newDB(t, "")
+}
+
+func (h *harness) newDB(t testing.TB, options string) string {
+	t.Helper()
 	name := fmt.Sprintf("%s_%d", h.prefix, h.seq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := h.admin.Exec(ctx, "CREATE DATABASE "+ident(name)+" TEMPLATE "+ident(h.template)); err != nil {
+	if _, err := h.admin.Exec(ctx, "CREATE DATABASE "+ident(name)+options); err != nil {
 		t.Fatalf("pgtest: create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {

@@ -91,3 +91,20 @@ func TestNewCluster(t *testing.T) {
 		t.Errorf("after an immediate restart: %d rows, %v; want 1", n, err)
 	}
 }
+
+func TestNewEmptyDB(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgtest.NewEmptyDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass('customers') IS NOT NULL").Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if exists {
+		t.Error("NewEmptyDB has the schema; want an empty database")
+	}
+}
