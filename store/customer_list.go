@@ -319,9 +319,10 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 	if f.MinProjects > 0 {
 		b.where("c.project_count >= " + b.arg(f.MinProjects) + "::integer")
 	}
-	// inScope restricts a membership subquery to the filter's projects.
+	// inScope restricts a membership subquery to the filter's projects
+	// (bound once, and only when some condition uses it).
 	inScope := ""
-	if len(scope) > 0 {
+	if len(scope) > 0 && (len(f.Statuses) > 0 || len(f.Where) > 0) {
 		inScope = " AND m.project_id = ANY(" + b.arg(scope) + "::bigint[])"
 	}
 	if len(f.Statuses) > 0 {
