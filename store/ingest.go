@@ -46,158 +46,556 @@ type Result struct {
 // serialization race to a concurrent batch.
 const maxAttempts = 4
 
-// ApplyWrites applies writes in one transaction and returns one Result per
-// write, in input order, once that transaction has committed. Writes are
-// applied sorted by email (stable, so calls for one person keep their order),
-// which makes every batch take row locks in the same order.
+// ApplyWrites applies writes and returns one Result per write, in input
+// order, once they are committed: the identifies in one transaction, the
+// pings (if any) in a second one.
 //
-// If the transaction cannot commit for a reason that belongs to one write (a
-// project deleted meanwhile, say), each write is retried alone so the others
-// still land and only the culprit is Failed. An error return means nothing is
-// known to be committed: ErrUnavailable when the database is unreachable or
-// the commit's outcome is unknown.
+// The work is set-based: a handful of statements per batch, whatever its
+// size. Rows are locked in one global order — message ids, then customers by
+// (workspace, email), then their memberships, then activity rows by project —
+// so concurrent batches cannot deadlock. Several calls for one person in a
+// batch are merged in input order.
+//
+// If a transaction fails for a reason that belongs to one write (its project
+// was deleted meanwhile, say), each write is retried alone so the others
+// still land and only the culprit is Failed. An error return means nothing
+// is known to be committed: ErrUnavailable when the database is unreachable
+// or the commit's outcome is unknown.
 func (s *Store) ApplyWrites(ctx context.Context, writes []Write) ([]Result, error) {
-	if len(writes) == 0 {
-		return nil, nil
+	results := make([]Result, len(writes))
+	var identifies, pings []int
+	for i, w := range writes {
+		if w.Ping {
+			pings = append(pings, i)
+		} else {
+			identifies = append(identifies, i)
+		}
 	}
-	order := make([]int, len(writes))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(writes[a].Email, writes[b].Email) })
-
-	results, err := s.applyOrdered(ctx, writes, order)
-	if err == nil {
-		return results, nil
-	}
-	if isUnavailable(err) || ctx.Err() != nil {
-		return nil, translate("apply writes", err)
-	}
-	if len(writes) == 1 {
-		return []Result{{Outcome: Failed, Err: translate("apply write", err)}}, nil
-	}
-	// Something in the batch is bad: isolate it.
-	results = make([]Result, len(writes))
-	for _, i := range order {
-		r, err := s.applyOrdered(ctx, writes, []int{i})
-		switch {
-		case err == nil:
-			results[i] = r[i]
-		case isUnavailable(err) || ctx.Err() != nil:
-			return nil, translate("apply writes", err)
-		default:
-			results[i] = Result{Outcome: Failed, Err: translate("apply write", err)}
+	for _, group := range []struct {
+		idx   []int
+		apply func(context.Context, pgx.Tx, []Write, []int, []Result) error
+	}{{identifies, applyIdentifies}, {pings, applyPings}} {
+		if len(group.idx) == 0 {
+			continue
+		}
+		if err := s.applyIsolating(ctx, writes, group.idx, results, group.apply); err != nil {
+			return nil, err
 		}
 	}
 	return results, nil
 }
 
-// applyOrdered runs the writes at the given indices, in that order, in one
-// transaction, retrying lost lock races. Results are indexed like writes.
-func (s *Store) applyOrdered(ctx context.Context, writes []Write, order []int) ([]Result, error) {
-	var err error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		var results []Result
-		results, err = s.applyOnce(ctx, writes, order)
-		if err == nil || !isRetryable(err) {
-			return results, err
+type applyFunc func(context.Context, pgx.Tx, []Write, []int, []Result) error
+
+// applyIsolating runs apply on idx in one transaction; if that fails for a
+// reason other than the database being unavailable, it runs each write alone
+// and marks the ones that still fail.
+func (s *Store) applyIsolating(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
+	err := s.inTx(ctx, writes, idx, results, apply)
+	if err == nil {
+		return nil
+	}
+	if isUnavailable(err) || ctx.Err() != nil {
+		return translate("apply writes", err)
+	}
+	for _, i := range idx {
+		err := s.inTx(ctx, writes, []int{i}, results, apply)
+		switch {
+		case err == nil:
+		case isUnavailable(err) || ctx.Err() != nil:
+			return translate("apply writes", err)
+		default:
+			results[i] = Result{Outcome: Failed, Err: translate("apply write", err)}
 		}
 	}
-	return nil, err
+	return nil
 }
 
-type activityKey struct{ ws, project int64 }
+// inTx runs apply in a transaction, retrying lost lock races.
+func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
+	var err error
+	for range maxAttempts {
+		err = s.inTxOnce(ctx, writes, idx, results, apply)
+		if err == nil || !isRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
 
-func (s *Store) applyOnce(ctx context.Context, writes []Write, order []int) ([]Result, error) {
+func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-
-	batch := &pgx.Batch{}
-	activity := map[activityKey]int64{}
-	latest := map[activityKey]time.Time{}
-	for _, i := range order {
-		w := writes[i]
-		if w.Ping {
-			batch.Queue(`SELECT 'ok'::text FROM (SELECT tinycrm_ping($1, $2, $3, $4)) t`,
-				w.WorkspaceID, w.ProjectID, w.Email, w.At)
-			continue
-		}
-		var params any
-		if w.Params != nil {
-			params = string(w.Params)
-		}
-		batch.Queue(`SELECT tinycrm_identify($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-			w.WorkspaceID, w.ProjectID, w.Email, w.Name, w.Status, params, w.At, nullable(w.MessageID))
-		k := activityKey{w.WorkspaceID, w.ProjectID}
-		activity[k]++
-		if w.At.After(latest[k]) {
-			latest[k] = w.At
-		}
-	}
-	// Activity rows are shared by every batch of a project, so they are
-	// touched last, in project order: a batch waits for them only after it
-	// holds all its customer locks, which keeps lock order global.
-	keys := make([]activityKey, 0, len(activity))
-	for k := range activity {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b activityKey) int {
-		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project))
-	})
-	for _, k := range keys {
-		batch.Queue(`
-			INSERT INTO project_activity (workspace_id, project_id, hour, identifies, last_at)
-			VALUES ($1, $2, date_trunc('hour', now()), $3, now())
-			ON CONFLICT (workspace_id, project_id, hour) DO UPDATE
-			SET identifies = project_activity.identifies + EXCLUDED.identifies,
-			    last_at = GREATEST(project_activity.last_at, EXCLUDED.last_at)`,
-			k.ws, k.project, activity[k])
-	}
-
-	results := make([]Result, len(writes))
-	br := tx.SendBatch(ctx, batch)
-	for _, i := range order {
-		var outcome string
-		if err := br.QueryRow().Scan(&outcome); err != nil {
-			_ = br.Close()
-			return nil, err
-		}
-		switch outcome {
-		case "ok":
-			results[i] = Result{Outcome: Applied}
-		case "duplicate":
-			results[i] = Result{Outcome: Duplicate}
-		case "suppressed":
-			results[i] = Result{Outcome: Suppressed}
-		default:
-			_ = br.Close()
-			return nil, fmt.Errorf("tinycrm_identify returned %q", outcome)
-		}
-	}
-	for range keys {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, err
-		}
-	}
-	if err := br.Close(); err != nil {
-		return nil, err
+	if err := apply(ctx, tx, writes, idx, results); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		// A failed COMMIT on a broken connection has an unknown outcome:
 		// report it as unavailable so the client retries with its
 		// message_id rather than trusting either answer.
-		return nil, fmt.Errorf("%w: commit: %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: commit: %w", ErrUnavailable, err)
 	}
-	return results, nil
+	return nil
 }
 
-func nullable(s string) any {
-	if s == "" {
+type emailKey struct {
+	ws    int64
+	email string
+}
+
+type memberKey struct{ ws, customer, project int64 }
+
+// applyIdentifies is the set-based identify: dedupe message ids, drop
+// suppressed emails, upsert customers, read their memberships, merge in
+// memory, and write memberships, events, customer totals and activity back.
+func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
+	for _, i := range idx {
+		results[i] = Result{Outcome: Applied}
+	}
+	live, err := dedupeMessages(ctx, tx, writes, idx, results)
+	if err != nil {
+		return err
+	}
+	if live, err = dropSuppressed(ctx, tx, writes, live, results); err != nil {
+		return err
+	}
+	if len(live) == 0 {
 		return nil
 	}
-	return s
+	customers, err := lockCustomers(ctx, tx, writes, live)
+	if err != nil {
+		return err
+	}
+	members, err := readMemberships(ctx, tx, writes, live, customers)
+	if err != nil {
+		return err
+	}
+	var events []event
+	for _, i := range live {
+		w := writes[i]
+		c := customers[emailKey{w.WorkspaceID, w.Email}]
+		m := members[memberKey{w.WorkspaceID, c.id, w.ProjectID}]
+		var params map[string]json.RawMessage
+		if w.Params != nil {
+			if params, err = decodeParams(w.Params); err != nil {
+				return err
+			}
+		}
+		if events, err = applyIdentify(w, c, m, params, events); err != nil {
+			return err
+		}
+	}
+	if err := writeMemberships(ctx, tx, members); err != nil {
+		return err
+	}
+	if err := insertEvents(ctx, tx, events); err != nil {
+		return err
+	}
+	if err := updateCustomers(ctx, tx, customers); err != nil {
+		return err
+	}
+	return countActivity(ctx, tx, writes, idx)
+}
+
+// dedupeMessages records message ids and returns the writes not already
+// applied; repeats (earlier or in this batch) are marked Duplicate.
+func dedupeMessages(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) ([]int, error) {
+	type msgKey struct {
+		ws, project int64
+		id          string
+	}
+	first := map[msgKey]int{}
+	var keys []msgKey
+	for _, i := range idx {
+		w := writes[i]
+		if w.MessageID == "" {
+			continue
+		}
+		k := msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}
+		if _, seen := first[k]; seen {
+			results[i] = Result{Outcome: Duplicate}
+			continue
+		}
+		first[k] = i
+		keys = append(keys, k)
+	}
+	if len(keys) > 0 {
+		slices.SortFunc(keys, func(a, b msgKey) int {
+			return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project), cmp.Compare(a.id, b.id))
+		})
+		ws, ps, ids := make([]int64, len(keys)), make([]int64, len(keys)), make([]string, len(keys))
+		for j, k := range keys {
+			ws[j], ps[j], ids[j] = k.ws, k.project, k.id
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO message_ids (workspace_id, project_id, message_id)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])
+			ON CONFLICT DO NOTHING
+			RETURNING workspace_id, project_id, message_id`, ws, ps, ids)
+		if err != nil {
+			return nil, err
+		}
+		fresh := map[msgKey]bool{}
+		var k msgKey
+		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.project, &k.id}, func() error {
+			fresh[k] = true
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		for k, i := range first {
+			if !fresh[k] {
+				results[i] = Result{Outcome: Duplicate}
+			}
+		}
+	}
+	live := make([]int, 0, len(idx))
+	for _, i := range idx {
+		if results[i].Outcome == Applied {
+			live = append(live, i)
+		}
+	}
+	return live, nil
+}
+
+// dropSuppressed marks writes for suppressed emails and returns the rest.
+func dropSuppressed(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) ([]int, error) {
+	if len(idx) == 0 {
+		return idx, nil
+	}
+	ws, emails := make([]int64, len(idx)), make([]string, len(idx))
+	for j, i := range idx {
+		ws[j], emails[j] = writes[i].WorkspaceID, writes[i].Email
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT u.n FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(w, e, n)
+		WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = u.w)
+		  AND EXISTS (SELECT 1 FROM suppressions s
+		              WHERE s.workspace_id = u.w AND s.email_hash = tinycrm_email_hash(u.w, u.e))`, ws, emails)
+	if err != nil {
+		return nil, err
+	}
+	suppressed := map[int]bool{}
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&n}, func() error {
+		suppressed[idx[n-1]] = true
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if len(suppressed) == 0 {
+		return idx, nil
+	}
+	live := idx[:0:0]
+	for _, i := range idx {
+		if suppressed[i] {
+			results[i] = Result{Outcome: Suppressed}
+		} else {
+			live = append(live, i)
+		}
+	}
+	return live, nil
+}
+
+// lockCustomers locks the batch's customers in (workspace, email) order,
+// creating the missing ones, and returns their current state. Existing rows
+// are only locked here, not written: updateCustomers writes each changed
+// customer once at the end.
+func lockCustomers(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) (map[emailKey]*customerState, error) {
+	firstAt := map[emailKey]time.Time{}
+	for _, i := range idx {
+		w := writes[i]
+		k := emailKey{w.WorkspaceID, w.Email}
+		if t, ok := firstAt[k]; !ok || w.At.Before(t) {
+			firstAt[k] = w.At
+		}
+	}
+	keys := make([]emailKey, 0, len(firstAt))
+	for k := range firstAt {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b emailKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email)) })
+	out := make(map[emailKey]*customerState, len(keys))
+	missing := keys
+	// A customer created by a concurrent batch between our SELECT and
+	// INSERT is picked up by the next round's SELECT.
+	for round := 0; len(missing) > 0; round++ {
+		if round == 3 {
+			return nil, fmt.Errorf("lock customers: %d rows still missing after %d rounds", len(missing), round)
+		}
+		ws, emails := make([]int64, len(missing)), make([]string, len(missing))
+		for j, k := range missing {
+			ws[j], emails[j] = k.ws, k.email
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT c.workspace_id, c.email, c.id, c.name, c.name_at, c.first_seen, c.last_seen
+			FROM unnest($1::bigint[], $2::text[]) AS u(w, e)
+			JOIN customers c ON c.workspace_id = u.w AND c.email = u.e
+			ORDER BY c.workspace_id, c.email
+			FOR UPDATE OF c`, ws, emails)
+		if err != nil {
+			return nil, err
+		}
+		var (
+			k  emailKey
+			st customerState
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.name, &st.nameAt, &st.firstSeen, &st.lastSeen}, func() error {
+			c := st
+			out[k] = &c
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		var absent []emailKey
+		for _, k := range missing {
+			if _, ok := out[k]; !ok {
+				absent = append(absent, k)
+			}
+		}
+		if len(absent) == 0 {
+			break
+		}
+		ws, emails = ws[:0], emails[:0]
+		ats := make([]time.Time, 0, len(absent))
+		for _, k := range absent {
+			ws, emails, ats = append(ws, k.ws), append(emails, k.email), append(ats, firstAt[k])
+		}
+		rows, err = tx.Query(ctx, `
+			INSERT INTO customers (workspace_id, email, first_seen, last_seen)
+			SELECT w, e, a, a FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS u(w, e, a)
+			ORDER BY 1, 2
+			ON CONFLICT (workspace_id, email) DO NOTHING
+			RETURNING workspace_id, email, id, first_seen, last_seen`, ws, emails, ats)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.firstSeen, &st.lastSeen}, func() error {
+			out[k] = &customerState{id: st.id, firstSeen: st.firstSeen, lastSeen: st.lastSeen}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		missing = missing[:0:0]
+		for _, k := range absent {
+			if _, ok := out[k]; !ok {
+				missing = append(missing, k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// readMemberships loads the memberships the batch touches. The customer rows
+// are locked, and every writer of a membership holds its customer's lock,
+// so these rows cannot change under us.
+func readMemberships(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, customers map[emailKey]*customerState) (map[memberKey]*memberState, error) {
+	out := map[memberKey]*memberState{}
+	var ws, cs, ps []int64
+	for _, i := range idx {
+		w := writes[i]
+		k := memberKey{w.WorkspaceID, customers[emailKey{w.WorkspaceID, w.Email}].id, w.ProjectID}
+		if _, ok := out[k]; ok {
+			continue
+		}
+		out[k] = &memberState{}
+		ws, cs, ps = append(ws, k.ws), append(cs, k.customer), append(ps, k.project)
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT m.workspace_id, m.customer_id, m.project_id, m.status, m.params, m.first_seen, m.last_seen, m.state_at
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(w, c, p)
+		JOIN memberships m ON m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p`, ws, cs, ps)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		k      memberKey
+		st     memberState
+		params []byte
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.customer, &k.project, &st.status, &params, &st.firstSeen, &st.lastSeen, &st.stateAt}, func() error {
+		m := out[k]
+		*m = st
+		m.exists = true
+		var err error
+		m.params, err = decodeParams(params)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// writeMemberships inserts new memberships and updates changed ones.
+func writeMemberships(ctx context.Context, tx pgx.Tx, members map[memberKey]*memberState) error {
+	keys := make([]memberKey, 0, len(members))
+	for k, m := range members {
+		if m.dirty {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(keys, func(a, b memberKey) int {
+		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.customer, b.customer), cmp.Compare(a.project, b.project))
+	})
+	n := len(keys)
+	ws, cs, ps := make([]int64, n), make([]int64, n), make([]int64, n)
+	statuses, params := make([]string, n), make([]string, n)
+	firsts, lasts, states := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	for j, k := range keys {
+		m := members[k]
+		p, err := json.Marshal(m.params)
+		if err != nil {
+			return fmt.Errorf("encode params: %w", err)
+		}
+		ws[j], cs[j], ps[j] = k.ws, k.customer, k.project
+		statuses[j], params[j] = m.status, string(p)
+		firsts[j], lasts[j], states[j] = m.firstSeen, m.lastSeen, m.stateAt
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO memberships AS m (workspace_id, customer_id, project_id, status, params, first_seen, last_seen, state_at)
+		SELECT w, c, p, s, j::jsonb, f, l, a
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
+		            $6::timestamptz[], $7::timestamptz[], $8::timestamptz[]) AS u(w, c, p, s, j, f, l, a)
+		ON CONFLICT (workspace_id, customer_id, project_id) DO UPDATE
+		SET status = EXCLUDED.status, params = EXCLUDED.params, first_seen = EXCLUDED.first_seen,
+		    last_seen = EXCLUDED.last_seen, state_at = EXCLUDED.state_at`,
+		ws, cs, ps, statuses, params, firsts, lasts, states)
+	return err
+}
+
+// insertEvents appends timeline rows in the order they happened, so ids
+// order events of equal time.
+func insertEvents(ctx context.Context, tx pgx.Tx, events []event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	n := len(events)
+	ws, cs, ps := make([]int64, n), make([]int64, n), make([]int64, n)
+	ats, kinds := make([]time.Time, n), make([]string, n)
+	befores, afters := make([]*string, n), make([]*string, n)
+	for j, e := range events {
+		ws[j], cs[j], ps[j], ats[j], kinds[j] = e.workspaceID, e.customerID, e.projectID, e.at, e.kind
+		befores[j], afters[j] = jsonText(e.before), jsonText(e.after)
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO events (workspace_id, customer_id, project_id, at, kind, before, after)
+		SELECT w, c, p, a, k, b::jsonb, f::jsonb
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
+		     WITH ORDINALITY AS u(w, c, p, a, k, b, f, n)
+		ORDER BY n`, ws, cs, ps, ats, kinds, befores, afters)
+	return err
+}
+
+func jsonText(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// updateCustomers writes each changed customer once: first_seen/last_seen,
+// a new name, and project_count/mrr_total recomputed from the memberships
+// where they may have changed.
+func updateCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*customerState) error {
+	var (
+		ws, ids       []int64
+		firsts, lasts []time.Time
+		names         []string
+		nameAts       []*time.Time
+		recounts      []bool
+	)
+	for k, c := range customers {
+		if !c.moved && !c.dirty && !c.recount {
+			continue
+		}
+		ws, ids = append(ws, k.ws), append(ids, c.id)
+		firsts, lasts = append(firsts, c.firstSeen), append(lasts, c.lastSeen)
+		names, nameAts = append(names, c.name), append(nameAts, c.nameAt)
+		recounts = append(recounts, c.recount)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE customers c SET
+			first_seen    = u.first_seen,
+			last_seen     = u.last_seen,
+			name          = u.name,
+			name_at       = u.name_at,
+			project_count = CASE WHEN u.recount THEN t.n ELSE c.project_count END,
+			mrr_total     = CASE WHEN u.recount THEN t.mrr ELSE c.mrr_total END
+		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bool[])
+		     AS u(w, id, first_seen, last_seen, name, name_at, recount)
+		CROSS JOIN LATERAL (
+			SELECT count(*)::int AS n, COALESCE(sum(tinycrm_mrr(m.params)), 0) AS mrr
+			FROM memberships m WHERE m.workspace_id = u.w AND m.customer_id = u.id AND u.recount) t
+		WHERE c.workspace_id = u.w AND c.id = u.id`, ws, ids, firsts, lasts, names, nameAts, recounts)
+	return err
+}
+
+// countActivity adds the batch's identifies to the per-project hourly
+// counters. These rows are shared by every batch of a project, so they are
+// touched last, in project order: a batch waits for them only once it holds
+// all its other locks.
+func countActivity(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) error {
+	type key struct{ ws, project int64 }
+	counts := map[key]int64{}
+	for _, i := range idx {
+		counts[key{writes[i].WorkspaceID, writes[i].ProjectID}]++
+	}
+	keys := make([]key, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project)) })
+	ws, ps, ns := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for j, k := range keys {
+		ws[j], ps[j], ns[j] = k.ws, k.project, counts[k]
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO project_activity AS a (workspace_id, project_id, hour, identifies, last_at)
+		SELECT w, p, date_trunc('hour', now()), n, now()
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(w, p, n)
+		ORDER BY 1, 2
+		ON CONFLICT (workspace_id, project_id, hour) DO UPDATE
+		SET identifies = a.identifies + EXCLUDED.identifies, last_at = GREATEST(a.last_at, EXCLUDED.last_at)`,
+		ws, ps, ns)
+	return err
+}
+
+// applyPings moves last_seen of existing memberships (and their customers).
+// Customers are locked first, in (workspace, email) order, like identifies.
+func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
+	n := len(idx)
+	ws, ps := make([]int64, n), make([]int64, n)
+	emails, ats := make([]string, n), make([]time.Time, n)
+	for j, i := range idx {
+		w := writes[i]
+		ws[j], ps[j], emails[j], ats[j] = w.WorkspaceID, w.ProjectID, w.Email, w.At
+		results[i] = Result{Outcome: Applied}
+	}
+	_, err := tx.Exec(ctx, `
+		WITH u AS (
+			SELECT w, e, p, max(a) AS a FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[]) AS u(w, e, p, a)
+			GROUP BY w, e, p),
+		locked AS (
+			SELECT c.workspace_id, c.id, c.email FROM customers c
+			WHERE (c.workspace_id, c.email) IN (SELECT w, e FROM u)
+			ORDER BY c.workspace_id, c.email FOR UPDATE),
+		moved AS (
+			UPDATE memberships m SET last_seen = GREATEST(m.last_seen, u.a)
+			FROM u JOIN locked l ON l.workspace_id = u.w AND l.email = u.e
+			WHERE m.workspace_id = u.w AND m.customer_id = l.id AND m.project_id = u.p
+			RETURNING m.workspace_id, m.customer_id, m.last_seen)
+		UPDATE customers c SET last_seen = GREATEST(c.last_seen, t.last_seen)
+		FROM (SELECT workspace_id, customer_id, max(last_seen) AS last_seen FROM moved GROUP BY 1, 2) t
+		WHERE c.workspace_id = t.workspace_id AND c.id = t.customer_id`, ws, emails, ps, ats)
+	return err
 }
