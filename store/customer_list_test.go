@@ -1,0 +1,310 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/pgtest"
+	"tinycrm.dev/tinycrm/store"
+)
+
+// fixture is a store on a fresh database with one workspace.
+type fixture struct {
+	t     *testing.T
+	st    *store.Store
+	pool  *pgxpool.Pool
+	ws    int64
+	ids   map[string]int64 // project slug → id
+	start time.Time
+}
+
+func newFixture(t *testing.T, slugs ...string) *fixture {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	st := store.New(pool)
+	ctx := context.Background()
+	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, st: st, pool: pool, ws: ws, ids: map[string]int64{}, start: time.Now()}
+	for _, slug := range slugs {
+		hash := make([]byte, 32)
+		_, _ = rand.Read(hash)
+		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: strings.ToUpper(slug), Color: "#000000"},
+			store.NewKey{Hash: hash, Hint: "abcd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids[slug] = p.ID
+	}
+	return f
+}
+
+// identify applies identifies given as (project, email, status, params JSON).
+func (f *fixture) identify(calls ...[4]string) {
+	f.t.Helper()
+	var ws []store.Write
+	for i, c := range calls {
+		w := store.Write{WorkspaceID: f.ws, ProjectID: f.ids[c[0]], Email: c[1], Status: c[2],
+			At: f.start.Add(time.Duration(i-len(calls)) * time.Minute)}
+		if c[3] != "" {
+			w.Params = json.RawMessage(c[3])
+		}
+		ws = append(ws, w)
+	}
+	res, err := f.st.ApplyWrites(context.Background(), ws)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Outcome != store.Applied {
+			f.t.Fatalf("write %d: outcome %v: %v", i, r.Outcome, r.Err)
+		}
+	}
+}
+
+// emails lists everyone matching f, by email.
+func (f *fixture) emails(flt filter.Filter) ([]string, error) {
+	flt.Sort = filter.Sort{Key: filter.SortEmail}
+	page, err := f.st.ListCustomers(context.Background(), f.ws, store.CustomerQuery{Filter: flt, Limit: store.MaxLimit, Now: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, c := range page.Customers {
+		local, _, _ := strings.Cut(c.Email, "@")
+		out = append(out, local)
+	}
+	return out, nil
+}
+
+func where(t *testing.T, src string) filter.Filter {
+	t.Helper()
+	e, err := filter.ParseWhere(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filter.Filter{Where: []filter.Expr{e}}
+}
+
+// TestWhereOnOddValues covers stored values that the HTTP tests do not:
+// arrays and objects, exponent numbers, timestamps with offsets, strings
+// shaped like dates that are not dates, and expressions built by hand
+// rather than parsed.
+func TestWhereOnOddValues(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app")
+	f.identify(
+		[4]string{"app", "a@x.io", "paid", `{"tags":["pro"],"plan":"pro","flag":false}`},
+		[4]string{"app", "b@x.io", "", `{"plan":{"tier":"pro"},"n":1e3,"when":"2026-03-29T23:30:00-02:00","bad":"2026-13-01","neg":-5}`},
+		[4]string{"app", "c@x.io", "free", `{"plan":"PRO","when":"2026-03-29","txt":"[1, 2]","odd":"2026-03-29T10:00:00"}`},
+	)
+	day := time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		flt  filter.Filter
+		want []string
+	}{
+		{"text = is case-sensitive", where(t, "plan=pro"), []string{"a"}},
+		{"~ sees the text form of objects", where(t, "plan~pro"), []string{"a", "b", "c"}},
+		{"= does not look into arrays", where(t, "tags=pro"), []string{}},
+		{"~ does", where(t, "tags~pro"), []string{"a"}},
+		{"number = literal", where(t, "n=1000"), []string{"b"}},
+		{"number = exponent", where(t, "n=1e3"), []string{"b"}},
+		{"number ordering", where(t, "n>999.5"), []string{"b"}},
+		{"negative number", where(t, "neg<0"), []string{"b"}},
+		{"quoted text against a number's text", where(t, `n="1000"`), []string{"b"}},
+		{"false as text", where(t, "flag=false"), []string{"a"}},
+		{"text that looks like JSON", where(t, `txt="[1, 2]"`), []string{"c"}},
+		{"timestamp with offset falls on its UTC day", where(t, "when=2026-03-30"), []string{"b"}},
+		{"stored date is its midnight", where(t, "when<2026-03-30"), []string{"c"}},
+		{"stored date = its day", where(t, "when=2026-03-29"), []string{"c"}},
+		{"stored date vs timestamp", where(t, "when>=2026-03-29T00:00:00Z"), []string{"b", "c"}},
+		{"invalid stored date matches nothing, fails nothing", where(t, "bad>2000-01-01"), []string{}},
+		{"timestamp without offset is not a date", where(t, "odd>2000-01-01"), []string{}},
+		{"but it is text", where(t, "odd~T10"), []string{"c"}},
+		{"status != skips no status", where(t, "status!=paid"), []string{"c"}},
+		{"hand-built number without literal", filter.Filter{Where: []filter.Expr{{Conds: []filter.Cond{
+			{Key: "n", Op: filter.Ge, Value: filter.Value{Kind: filter.Number, Num: 999}}}}}}, []string{"b"}},
+		{"hand-built date-only value", filter.Filter{Where: []filter.Expr{{Conds: []filter.Cond{
+			{Key: "when", Op: filter.Eq, Value: filter.Value{Kind: filter.Date, Time: day}}}}}}, []string{"b"}},
+		{"hand-built timestamp value", filter.Filter{Where: []filter.Expr{{Conds: []filter.Cond{
+			{Key: "when", Op: filter.Lt, Value: filter.Value{Kind: filter.Date, Time: day.Add(time.Hour)}}}}}}, []string{"c"}},
+		{"search with backslash", filter.Filter{Search: `\`}, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := f.emails(tc.flt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTimeFunction pins tinycrm_time, the guard that keeps bad params from
+// failing a date filter.
+func TestTimeFunction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for in, want := range map[string]string{
+		"2026-03-29":                       "2026-03-29T00:00:00Z",
+		"2026-03-29T10:00:00Z":             "2026-03-29T10:00:00Z",
+		"2026-03-29T10:00:00.123456789Z":   "2026-03-29T10:00:00.123457Z",
+		"2026-03-29T10:00:00+02:00":        "2026-03-29T08:00:00Z",
+		"2026-02-30":                       "",
+		"2026-13-01":                       "",
+		"2026-03-29T25:00:00Z":             "",
+		"2026-03-29T10:00:00":              "",
+		"2026-03-29 10:00:00Z":             "",
+		"29/03/2026":                       "",
+		"":                                 "",
+		"2026-03-29T10:00:00Z; DROP TABLE": "",
+	} {
+		var got *time.Time
+		if err := f.pool.QueryRow(context.Background(), "SELECT tinycrm_time($1)", in).Scan(&got); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		s := ""
+		if got != nil {
+			s = got.UTC().Format(time.RFC3339Nano)
+		}
+		if s != want {
+			t.Errorf("tinycrm_time(%q) = %q, want %q", in, s, want)
+		}
+	}
+}
+
+func TestListReportsUnknownProjectsAndCursors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app")
+	f.identify([4]string{"app", "a@x.io", "", ""}, [4]string{"app", "b@x.io", "", ""})
+	ctx := context.Background()
+	_, err := f.st.ListCustomers(ctx, f.ws, store.CustomerQuery{Filter: filter.Filter{NotProjects: []string{"gone"}}})
+	var up *store.UnknownProjectError
+	if !errors.As(err, &up) || up.Param != "not_project" || up.Slug != "gone" {
+		t.Fatalf("err %v", err)
+	}
+	page, err := f.st.ListCustomers(ctx, f.ws, store.CustomerQuery{Limit: 1})
+	if err != nil || page.NextCursor == "" {
+		t.Fatalf("page %+v, %v", page, err)
+	}
+	_, err = f.st.ListCustomers(ctx, f.ws, store.CustomerQuery{Limit: 1, Cursor: page.NextCursor, Filter: filter.Filter{Search: "a"}})
+	if !errors.Is(err, store.ErrInvalidCursor) {
+		t.Fatalf("cursor with another filter: %v", err)
+	}
+	// Upsell and the list share the sort mrr but not their cursors.
+	up2, err := f.st.ListCustomers(ctx, f.ws, store.CustomerQuery{Limit: 1, Filter: filter.Filter{Sort: filter.Sort{Key: filter.SortMRR}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Upsell(ctx, f.ws, store.InsightQuery{Cursor: up2.NextCursor}); !errors.Is(err, store.ErrInvalidCursor) {
+		t.Fatalf("list cursor in upsell: %v", err)
+	}
+}
+
+func TestExportStopsAtCallbackError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app")
+	var calls [][4]string
+	for i := range 20 {
+		calls = append(calls, [4]string{"app", fmt.Sprintf("u%02d@x.io", i), "", ""})
+	}
+	f.identify(calls...)
+	stop := errors.New("client went away")
+	n := 0
+	err := f.st.ExportCustomers(context.Background(), f.ws, filter.Filter{Sort: filter.Sort{Key: filter.SortEmail}}, time.Now(), func(c store.Customer) error {
+		if n++; n == 5 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 5 {
+		t.Fatalf("err %v after %d rows", err, n)
+	}
+	var got []string
+	err = f.st.ExportCustomers(context.Background(), f.ws, filter.Filter{Search: "u1", Sort: filter.Sort{Key: filter.SortEmail, Reverse: true}}, time.Now(), func(c store.Customer) error {
+		got = append(got, c.Email)
+		return nil
+	})
+	if err != nil || len(got) != 10 || got[0] != "u19@x.io" || got[9] != "u10@x.io" {
+		t.Fatalf("export %v, %v", got, err)
+	}
+}
+
+// TestForgetRacesIngest forgets people while identifies for them keep
+// arriving, and checks nothing deadlocks and every surviving customer's
+// totals still match their memberships.
+func TestForgetRacesIngest(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "a", "b", "c")
+	ctx := context.Background()
+	emails := []string{"p0@x.io", "p1@x.io", "p2@x.io", "p3@x.io"}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for g := range 3 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(deadline); i++ {
+				var batch []store.Write
+				for j, e := range emails {
+					batch = append(batch, store.Write{WorkspaceID: f.ws, ProjectID: f.ids[[]string{"a", "b", "c"}[(g+i+j)%3]],
+						Email: e, Status: "paid", Params: json.RawMessage(fmt.Sprintf(`{"mrr":%d}`, i%7)), At: time.Now()})
+				}
+				res, err := f.st.ApplyWrites(ctx, batch)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, r := range res {
+					if r.Outcome == store.Failed {
+						errs <- r.Err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := 0; time.Now().Before(deadline); i++ {
+			o := store.ForgetOptions{}
+			if i%2 == 0 {
+				o.Project = []string{"a", "b", "c"}[i%3]
+			}
+			if _, err := f.st.ForgetCustomer(ctx, f.ws, emails[i%len(emails)], o); err != nil && !errors.Is(err, store.ErrNotFound) {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var bad int
+	if err := f.pool.QueryRow(ctx, `
+		SELECT count(*) FROM customers c
+		WHERE c.project_count <> (SELECT count(*) FROM memberships m WHERE m.workspace_id = c.workspace_id AND m.customer_id = c.id)
+		   OR c.mrr_total <> (SELECT COALESCE(sum(tinycrm_mrr(m.params)), 0) FROM memberships m WHERE m.workspace_id = c.workspace_id AND m.customer_id = c.id)`).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 {
+		t.Fatalf("%d customers with totals that do not match their memberships", bad)
+	}
+}
