@@ -109,7 +109,7 @@ func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter
 type selectBuilder struct {
 	args  []any
 	conds []string
-	// extra is one more selected expression (after the sort value), or "".
+	// extra is one more selected expression (last), or "".
 	extra string
 }
 
