@@ -126,7 +126,11 @@ func (c *Client) do(ctx context.Context, cl call) (reply, error) {
 		var wait time.Duration
 		switch {
 		case r.err != nil && ctx.Err() != nil:
-			return reply{}, c.giveUp(cl, attempt+1, ctx.Err(), last)
+			err := c.giveUp(cl, attempt+1, ctx.Err(), last)
+			if cl.policy == once && r.sent {
+				err = fmt.Errorf("%w (%w)", err, ErrUnknownOutcome)
+			}
+			return reply{}, err
 		case r.err != nil:
 			last = r.err
 			if cl.policy == once && r.sent {

@@ -182,7 +182,7 @@ func (q *Queue) Close(ctx context.Context) error {
 	}
 	q.stop()
 	<-q.done
-	wait := q.opts.FlushInterval
+	wait := min(q.opts.FlushInterval, maxQueueBackoff)
 	for {
 		err := q.send(ctx, true)
 		if err == nil {

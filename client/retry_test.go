@@ -342,6 +342,15 @@ func TestCreateIsNotRepeated(t *testing.T) {
 		t.Errorf("%d keys, %v; want 5", len(keys), err)
 	}
 
+	// The caller's context ends while the server works on it: unknown.
+	f0 := newFlaky(t, e.url, slow)
+	c0, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err = e.client(e.token, client.WithBaseURL(f0.URL), client.WithTimeout(0)).CreateKey(c0, "app-a")
+	if !errors.Is(err, client.ErrUnknownOutcome) || !errors.Is(err, context.DeadlineExceeded) || f0.requests.Load() != 1 {
+		t.Errorf("create key past the deadline: %v after %d requests", err, f0.requests.Load())
+	}
+
 	// 429 is refused unread: retried even for a create.
 	f := newFlaky(t, e.url, busy429)
 	a := e.client(e.token, client.WithBaseURL(f.URL))
