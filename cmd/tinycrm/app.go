@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
+)
+
+// App is what every command shares: the streams and whether they are
+// terminals, the environment, the themes and the way to the server. It is
+// built once in main and passed to every command constructor; nothing in
+// this package is global.
+type App struct {
+	In     io.Reader
+	Out    io.Writer // stdout; downsamples colours to the terminal's profile
+	ErrOut io.Writer // stderr
+	// InTTY, OutTTY and ErrTTY: the stream is a terminal.
+	InTTY, OutTTY, ErrTTY bool
+	// TermWidth is stdout's width in cells, 0 when unknown.
+	TermWidth int
+
+	Getenv   func(string) string
+	Euid     int
+	ReadFile func(string) ([]byte, error)
+	Now      func() time.Time
+
+	// Theme renders for stdout, ErrTheme for stderr.
+	Theme, ErrTheme render.Theme
+
+	// OpenTUI opens the interactive TUI on a server's customers with an
+	// initial filter, and returns when the user quits. It is nil until
+	// tui.go's extension sets it (see newRootCmd); `tinycrm demo` uses it
+	// when stdout is a terminal.
+	OpenTUI func(ctx context.Context, c *client.Client, f filter.Filter) error
+
+	// Global flags.
+	serverFlag, tokenFlag string
+	// resolved is the target of this run, once a command asked for it.
+	resolved *target
+}
+
+// Target resolves the server and token (see resolveTarget); it does not
+// require a token.
+func (a *App) Target() (target, error) {
+	if a.resolved != nil {
+		return *a.resolved, nil
+	}
+	t, err := resolveTarget(sources{ServerFlag: a.serverFlag, TokenFlag: a.tokenFlag, Getenv: a.Getenv, Euid: a.Euid, ReadFile: a.ReadFile})
+	if err != nil {
+		return target{}, err
+	}
+	a.resolved = &t
+	return t, nil
+}
+
+// ServerURL is the resolved server, or "" before resolution or when it
+// failed; for error messages.
+func (a *App) ServerURL() string {
+	if a.resolved == nil {
+		return ""
+	}
+	return a.resolved.Server
+}
+
+// Client returns a client of the resolved server with the admin token.
+func (a *App) Client() (*client.Client, error) {
+	t, err := a.Target()
+	if err != nil {
+		return nil, err
+	}
+	if t.Token == "" {
+		return nil, missingTokenError(t, a.Getenv, a.Euid)
+	}
+	return a.newClient(t.Server, t.Token), nil
+}
+
+// newClient builds a client with the CLI's settings: a couple of quick
+// retries, so an unreachable server fails within a second or two.
+func (a *App) newClient(server, key string, opts ...client.Option) *client.Client {
+	base := []client.Option{
+		client.WithBaseURL(server),
+		client.WithUserAgent("tinycrm-cli/" + version),
+		client.WithRetries(2),
+		client.WithBackoff(100*time.Millisecond, time.Second),
+	}
+	return client.New(key, append(base, opts...)...)
+}
+
+// colorWriter downsamples the colours written through it to what the
+// terminal supports (lipgloss detects the profile from the environment), so
+// a badge's hex colour still reads on a 256- or 16-colour terminal.
+type colorWriter struct{ w io.Writer }
+
+func (c colorWriter) Write(p []byte) (int, error) {
+	if _, err := lipgloss.Fprint(c.w, string(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

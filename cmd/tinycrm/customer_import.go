@@ -1,0 +1,663 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/email"
+	"tinycrm.dev/tinycrm/internal/render"
+)
+
+// Import tuning: rows per request and requests in flight.
+const (
+	importBatch    = 1000
+	importWorkers  = 3
+	importShowMax  = 20   // rejected rows listed on stderr
+	importKeepMax  = 1000 // rejected rows remembered (the rest are counted)
+	importTimeout  = 2 * time.Minute
+	maxStatusLen   = 32
+	maxNameLen     = 256
+	maxParamKeyLen = 64
+)
+
+type importOptions struct {
+	app     *App
+	file    string
+	project string
+	maps    []string
+	dryRun  bool
+}
+
+func newImportCmd(app *App) *cobra.Command {
+	o := &importOptions{app: app}
+	cmd := &cobra.Command{
+		Use:   "import FILE.csv --project SLUG [--map col=field]... [--dry-run]",
+		Short: "Import customers of one project from a CSV file",
+		Long: `Import customers of one project from a CSV file with a header row ("-" reads stdin).
+
+Columns: email (required), name, status, timestamp or created_at (RFC 3339,
+2026-03-29, "2026-03-29 10:00:00" in UTC, or Unix seconds); every other column
+becomes a param: numbers as numbers, true/false as booleans, anything else as
+text; empty cells are left out. --map COLUMN=FIELD renames a column, where FIELD
+is email, name, status, timestamp, param:NAME, or - to skip the column.
+
+The file is streamed (any size, constant memory) and sent in batches of 1,000.
+Each row's message id is derived from the project and the row's content, so
+running the same import again changes nothing: its rows count as duplicates.
+A rejected row is reported with its line number and the reason; the other rows
+still land. The exit status is 0 when at least one row landed (or the file has
+no rows), 1 when every row was rejected or the import stopped on an error.
+
+--dry-run parses and checks every row locally (email, status, timestamp, params)
+and reports what would be rejected, without sending anything.`,
+		Example: `  tinycrm import users.csv --project inkwell
+  tinycrm import export.csv --project metricly --map "E-mail=email" --map "Plan Name=param:plan" --map notes=-
+  tinycrm import users.csv --project inkwell --dry-run`,
+		Args: exactArgs("FILE.csv"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.file = args[0]
+			if o.project == "" {
+				return usagef("import needs --project SLUG: the project the rows belong to (see \"tinycrm projects list\")")
+			}
+			return runImport(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVarP(&o.project, "project", "p", "", "the project to import into (slug; required)")
+	cmd.Flags().StringArrayVar(&o.maps, "map", nil, "rename a column: `COLUMN=FIELD` (email, name, status, timestamp, param:NAME, or - to skip)")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "check the file locally without sending anything")
+	return cmd
+}
+
+// colKind is what a CSV column holds.
+type colKind int
+
+const (
+	colSkip colKind = iota
+	colEmail
+	colName
+	colStatus
+	colTimestamp
+	colParam
+)
+
+// column is one CSV column's meaning.
+type column struct {
+	kind  colKind
+	param string // for colParam
+}
+
+var statusTokenRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// parseField reads the FIELD of --map.
+func parseField(s string) (column, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "email":
+		return column{kind: colEmail}, true
+	case "name":
+		return column{kind: colName}, true
+	case "status":
+		return column{kind: colStatus}, true
+	case "timestamp", "created_at":
+		return column{kind: colTimestamp}, true
+	case "-", "skip":
+		return column{kind: colSkip}, true
+	}
+	if p, ok := strings.CutPrefix(strings.TrimSpace(s), "param:"); ok && paramKeyRE.MatchString(p) {
+		return column{kind: colParam, param: p}, true
+	}
+	return column{}, false
+}
+
+// buildColumns gives every header column its meaning, applying --map.
+func buildColumns(header []string, maps []string, file string) ([]column, error) {
+	mapped := map[string]column{}
+	var order []string
+	for _, m := range maps {
+		col, field, ok := strings.Cut(m, "=")
+		if !ok || strings.TrimSpace(col) == "" {
+			return nil, usagef("--map %q: use COLUMN=FIELD, such as \"E-mail=email\" or \"Plan=param:plan\"", m)
+		}
+		c, ok := parseField(field)
+		if !ok {
+			return nil, usagef("--map %q: FIELD must be email, name, status, timestamp, param:NAME (NAME of letters, digits, _ . -) or -", m)
+		}
+		key := strings.ToLower(strings.TrimSpace(col))
+		mapped[key] = c
+		order = append(order, key)
+	}
+	cols := make([]column, len(header))
+	used := map[string]bool{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		key := strings.ToLower(h)
+		if c, ok := mapped[key]; ok {
+			cols[i] = c
+			used[key] = true
+			continue
+		}
+		switch key {
+		case "email":
+			cols[i] = column{kind: colEmail}
+		case "name":
+			cols[i] = column{kind: colName}
+		case "status":
+			cols[i] = column{kind: colStatus}
+		case "timestamp", "created_at":
+			cols[i] = column{kind: colTimestamp}
+		case "":
+			return nil, fmt.Errorf("%s: column %d of the header has no name; name it, or skip it with --map", file, i+1)
+		default:
+			if !paramKeyRE.MatchString(h) {
+				return nil, fmt.Errorf("%s: column %q cannot be a param name (1-64 letters, digits, _ . -); rename it with --map %s or skip it with --map %s",
+					file, h, shellQuote(h+"=param:"+suggestKey(h)), shellQuote(h+"=-"))
+			}
+			cols[i] = column{kind: colParam, param: h}
+		}
+	}
+	for _, key := range order {
+		if !used[key] {
+			return nil, usagef("--map: no column %q in the header of %s (it has: %s)", key, file, strings.Join(header, ", "))
+		}
+	}
+	seen := map[string]string{}
+	for i, c := range cols {
+		var name string
+		switch c.kind {
+		case colSkip:
+			continue
+		case colEmail:
+			name = "email"
+		case colName:
+			name = "name"
+		case colStatus:
+			name = "status"
+		case colTimestamp:
+			name = "timestamp"
+		case colParam:
+			name = "param " + c.param
+		}
+		if prev, dup := seen[name]; dup {
+			return nil, fmt.Errorf("%s: columns %q and %q are both %s; skip one with --map %s", file, prev, header[i], name, shellQuote(header[i]+"=-"))
+		}
+		seen[name] = header[i]
+	}
+	if _, ok := seen["email"]; !ok {
+		return nil, fmt.Errorf("%s: no email column in the header (it has: %s); name the column that holds emails with --map COLUMN=email",
+			file, strings.Join(header, ", "))
+	}
+	return cols, nil
+}
+
+// suggestKey turns a header into a valid param key: "Plan Name" → "plan_name".
+func suggestKey(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := strings.Trim(b.String(), "_")
+	if s == "" {
+		s = "param"
+	}
+	if len(s) > maxParamKeyLen {
+		s = s[:maxParamKeyLen]
+	}
+	return s
+}
+
+// signature describes the column mapping, so that the same file imported
+// with another mapping gets other message ids.
+func signature(cols []column) string {
+	var b strings.Builder
+	for _, c := range cols {
+		fmt.Fprintf(&b, "%d:%s,", c.kind, c.param)
+	}
+	return b.String()
+}
+
+// rowError is a row rejected before it was sent.
+type rowError struct{ msg string }
+
+func (e rowError) Error() string { return e.msg }
+
+// parseTimestamp reads the timestamp formats an import accepts.
+func parseTimestamp(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		switch {
+		case n < 1e11: // seconds
+			return time.Unix(n, 0).UTC(), nil
+		case n < 1e14: // milliseconds
+			return time.UnixMilli(n).UTC(), nil
+		}
+	}
+	return time.Time{}, rowError{fmt.Sprintf("timestamp: %q is not a time; use RFC 3339 (2026-03-29T10:00:00Z), a date (2026-03-29) or Unix seconds", s)}
+}
+
+// rowIdentify turns one CSV record into an identify. strict adds the checks
+// the server would make (for --dry-run).
+func rowIdentify(rec []string, cols []column, msgPrefix string, strict bool) (client.Identify, error) {
+	if len(rec) != len(cols) {
+		return client.Identify{}, rowError{fmt.Sprintf("has %d fields; the header has %d", len(rec), len(cols))}
+	}
+	var id client.Identify
+	for i, c := range cols {
+		v := strings.TrimSpace(rec[i])
+		switch c.kind {
+		case colEmail:
+			id.Email = v
+		case colName:
+			id.Name = v
+		case colStatus:
+			id.Status = v
+		case colTimestamp:
+			if v != "" {
+				t, err := parseTimestamp(v)
+				if err != nil {
+					return client.Identify{}, err
+				}
+				id.Timestamp = t
+			}
+		case colParam:
+			if v != "" {
+				if id.Params == nil {
+					id.Params = map[string]any{}
+				}
+				id.Params[c.param] = scalar(v)
+			}
+		}
+	}
+	if id.Email == "" {
+		return client.Identify{}, rowError{"email: is empty"}
+	}
+	if strict {
+		if _, err := email.Normalize(id.Email); err != nil {
+			return client.Identify{}, rowError{"email: " + strings.TrimPrefix(err.Error(), "email: ")}
+		}
+		if id.Status != "" && !statusTokenRE.MatchString(id.Status) {
+			return client.Identify{}, rowError{fmt.Sprintf("status: must be 1-%d characters of a-z, 0-9, _ or -; got %q", maxStatusLen, id.Status)}
+		}
+		if len(id.Name) > maxNameLen || !utf8.ValidString(id.Name) {
+			return client.Identify{}, rowError{fmt.Sprintf("name: must be valid UTF-8 of at most %d bytes", maxNameLen)}
+		}
+		if !id.Timestamp.IsZero() && id.Timestamp.Year() < 2000 {
+			return client.Identify{}, rowError{"timestamp: is before the year 2000; is it in the right unit?"}
+		}
+		if n, ok := id.Params["mrr"]; ok {
+			if f, err := strconv.ParseFloat(fmt.Sprint(n), 64); err == nil && (f < 0 || f > 1e9) {
+				return client.Identify{}, rowError{"params.mrr: must be a number from 0 to 1e+09"}
+			}
+		}
+	}
+	// The message id hashes the project, the mapping and the row, so the
+	// same row imported again is a duplicate, and nothing else is.
+	h := sha256.New()
+	io.WriteString(h, msgPrefix)
+	for _, f := range rec {
+		io.WriteString(h, f)
+		h.Write([]byte{0x1f})
+	}
+	id.MessageID = "import-" + hex.EncodeToString(h.Sum(nil)[:16])
+	return id, nil
+}
+
+// rejection is a row that did not land.
+type rejection struct {
+	line int
+	msg  string
+}
+
+// importStats are the counts of an import, shared by its workers.
+type importStats struct {
+	rows       atomic.Int64 // data rows read
+	accepted   atomic.Int64
+	duplicates atomic.Int64
+	suppressed atomic.Int64
+	rejected   atomic.Int64
+	mu         sync.Mutex
+	kept       []rejection // the first importKeepMax, by arrival
+}
+
+func (s *importStats) reject(line int, msg string) {
+	s.rejected.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.kept) < importKeepMax {
+		s.kept = append(s.kept, rejection{line: line, msg: msg})
+	}
+}
+
+// sorted returns the kept rejections by line.
+func (s *importStats) sorted() []rejection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.kept)
+	slices.SortFunc(out, func(a, b rejection) int { return a.line - b.line })
+	return out
+}
+
+// importRow is one row on its way to the server.
+type importRow struct {
+	line int
+	item client.Identify
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func runImport(ctx context.Context, o *importOptions) error {
+	in, size, closeIn, err := openInput(o.app, o.file)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	counted := &countingReader{r: in}
+	r := csv.NewReader(counted)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s is empty: expected a header row with an email column", o.file)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: cannot read the header row: %w", o.file, err)
+	}
+	header = slices.Clone(header)
+	if len(header) > 0 {
+		header[0] = strings.TrimPrefix(header[0], "\ufeff") // a BOM from spreadsheets
+	}
+	cols, err := buildColumns(header, o.maps, o.file)
+	if err != nil {
+		return err
+	}
+	msgPrefix := o.project + "\x00" + signature(cols) + "\x00"
+
+	var c *client.Client
+	if !o.dryRun {
+		t, err := o.app.Target()
+		if err != nil {
+			return err
+		}
+		if t.Token == "" {
+			return missingTokenError(t, o.app.Getenv, o.app.Euid)
+		}
+		// Imports are long and worth the patience: the usual retries, and
+		// time for a batch of 1,000.
+		c = o.app.newClient(t.Server, t.Token, client.WithRetries(client.DefaultRetries), client.WithTimeout(importTimeout),
+			client.WithBackoff(client.DefaultBackoffBase, client.DefaultBackoffMax))
+		if _, err := c.Project(ctx, o.project); err != nil {
+			return projectError(o.project, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stats := &importStats{}
+	prog := newProgress(o.app)
+	verb := "importing"
+	if o.dryRun {
+		verb = "checking"
+	}
+	showProgress := func(force bool) {
+		line := fmt.Sprintf("%s %s: %s rows", verb, o.file, render.Count(stats.rows.Load()))
+		if size > 0 {
+			line = progressBar(float64(counted.n.Load())/float64(size), 20) + " " + line
+		}
+		if rate := prog.rate(stats.rows.Load(), "rows"); rate != "" {
+			line += " · " + rate
+		}
+		if n := stats.rejected.Load(); n > 0 {
+			line += " · " + render.Count(n) + " rejected"
+		}
+		prog.Update(line, force)
+	}
+
+	// Rows of one person go to the same worker, in file order, so that a
+	// later row about someone is applied after an earlier one.
+	shards := make([]chan importRow, importWorkers)
+	var wg sync.WaitGroup
+	for i := range shards {
+		shards[i] = make(chan importRow, importBatch)
+		if o.dryRun {
+			continue
+		}
+		wg.Add(1)
+		go func(rows <-chan importRow) {
+			defer wg.Done()
+			importWorker(ctx, cancel, c, o.project, rows, stats)
+		}(shards[i])
+	}
+
+	readErr := func() error {
+		for {
+			rec, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				stats.rows.Add(1)
+				stats.reject(pe.StartLine, "not valid CSV: "+pe.Err.Error())
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("read %s: %w", o.file, err)
+			}
+			stats.rows.Add(1)
+			showProgress(false)
+			line, _ := r.FieldPos(0)
+			if blank(rec) {
+				stats.rows.Add(-1)
+				continue
+			}
+			id, err := rowIdentify(rec, cols, msgPrefix, o.dryRun)
+			if err != nil {
+				stats.reject(line, err.Error())
+				continue
+			}
+			if o.dryRun {
+				stats.accepted.Add(1)
+				continue
+			}
+			h := fnv.New32a()
+			h.Write([]byte(strings.ToLower(strings.TrimSpace(id.Email))))
+			select {
+			case shards[h.Sum32()%importWorkers] <- importRow{line: line, item: id}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}()
+	for _, s := range shards {
+		close(s)
+	}
+	wg.Wait()
+	showProgress(true)
+	prog.Done()
+
+	if readErr != nil {
+		return readErr
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		landed := stats.accepted.Load() + stats.duplicates.Load()
+		return fmt.Errorf("import stopped after %s rows landed: %w; run the same command again to finish (rows already imported count as duplicates)",
+			render.Count(landed), cause)
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Canceled
+	}
+	return importSummary(o, stats)
+}
+
+// blank reports whether a record has only empty cells (a trailing empty
+// line of a spreadsheet export).
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// openInput opens the file to import ("-" is stdin) and returns its size
+// when known.
+func openInput(app *App, path string) (io.Reader, int64, func(), error) {
+	if path == "-" {
+		return app.In, 0, func() {}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, 0, nil, fmt.Errorf("no file %s", path)
+		}
+		return nil, 0, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			f.Close()
+			return nil, 0, nil, fmt.Errorf("%s is a directory; import takes a CSV file", path)
+		}
+		size = st.Size()
+	}
+	return f, size, func() { f.Close() }, nil
+}
+
+// importWorker sends its rows in batches and counts the outcome. The first
+// failure of a whole batch stops the import.
+func importWorker(ctx context.Context, stop context.CancelCauseFunc, c *client.Client, slug string, rows <-chan importRow, stats *importStats) {
+	items := make([]client.Identify, 0, importBatch)
+	lines := make([]int, 0, importBatch)
+	send := func() bool {
+		if len(items) == 0 {
+			return true
+		}
+		res, err := c.Import(ctx, slug, items)
+		stats.accepted.Add(int64(res.Accepted))
+		stats.duplicates.Add(int64(res.Duplicates))
+		stats.suppressed.Add(int64(res.Suppressed))
+		for _, rej := range res.Rejected {
+			line := 0
+			if rej.Index >= 0 && rej.Index < len(lines) {
+				line = lines[rej.Index]
+			}
+			msg := rej.Error
+			if rej.Field != "" && !strings.HasPrefix(msg, rej.Field) {
+				msg = rej.Field + ": " + msg
+			}
+			stats.reject(line, msg)
+		}
+		items, lines = items[:0], lines[:0]
+		if err != nil {
+			stop(err)
+			return false
+		}
+		return true
+	}
+	for row := range rows {
+		if ctx.Err() != nil {
+			continue // drain, so the reader is never stuck
+		}
+		items = append(items, row.item)
+		lines = append(lines, row.line)
+		if len(items) == importBatch && !send() {
+			continue
+		}
+	}
+	if ctx.Err() == nil {
+		send()
+	}
+}
+
+// importSummary prints the outcome: rejected rows on stderr, the summary
+// line on stdout. It fails (exit 1) when rows were rejected and none
+// landed.
+func importSummary(o *importOptions, s *importStats) error {
+	app := o.app
+	rejected := s.sorted()
+	th := app.ErrTheme
+	for i, r := range rejected {
+		if i == importShowMax {
+			more := s.rejected.Load() - int64(importShowMax)
+			printf(app.ErrOut, "%s\n", th.Dim(fmt.Sprintf("… and %s more rejected rows", render.Count(more))))
+			break
+		}
+		printf(app.ErrOut, "%s: %s\n", th.Bad(lineLabel(r.line)), render.Sanitize(r.msg))
+	}
+	landed := s.accepted.Load() + s.duplicates.Load() + s.suppressed.Load()
+	var b strings.Builder
+	if o.dryRun {
+		fmt.Fprintf(&b, "would import %s (dry run: nothing sent)", render.Plural(landed, "row", "rows"))
+	} else {
+		fmt.Fprintf(&b, "imported %s", render.Plural(landed, "row", "rows"))
+		var notes []string
+		if d := s.duplicates.Load(); d > 0 {
+			notes = append(notes, render.Plural(d, "duplicate", "duplicates"))
+		}
+		if d := s.suppressed.Load(); d > 0 {
+			notes = append(notes, render.Count(d)+" suppressed")
+		}
+		if len(notes) > 0 {
+			b.WriteString(" (" + strings.Join(notes, ", ") + ")")
+		}
+	}
+	if n := s.rejected.Load(); n > 0 {
+		fmt.Fprintf(&b, ", rejected %s", render.Count(n))
+		var first []string
+		for _, r := range rejected[:min(3, len(rejected))] {
+			first = append(first, lineLabel(r.line)+": "+render.Sanitize(r.msg))
+		}
+		b.WriteString(": " + strings.Join(first, "; "))
+		if n > 3 {
+			b.WriteString("; …")
+		}
+	}
+	printf(app.Out, "%s\n", b.String())
+	if landed == 0 && s.rejected.Load() > 0 {
+		return &silentError{code: exitError}
+	}
+	return nil
+}
+
+func lineLabel(line int) string {
+	if line <= 0 {
+		return "line ?"
+	}
+	return "line " + strconv.Itoa(line)
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Extension adds commands or hooks defined in another file of this
+// package, such as tui.go's `tinycrm tui`, to the root command.
+type Extension func(app *App, root *cobra.Command)
+
+// newRootCmd builds the whole command tree. Extensions run last, so they
+// may add commands and set App hooks (App.OpenTUI).
+func newRootCmd(app *App, exts ...Extension) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tinycrm",
+		Short: "One customer table for your portfolio of products",
+		Long: `tinycrm manages a TinyCRM workspace from the terminal: projects and their keys,
+the customer table with its filters, imports, exports and insights.
+
+It talks to the tinycrmd given by --server/--token, else TINYCRM_URL/TINYCRM_TOKEN,
+else the config saved by "tinycrm login", else the local daemon
+(http://127.0.0.1:7070 with its data dir's admin.token).
+
+New here? "tinycrm demo" starts a throwaway daemon with sample data.`,
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetOut(app.Out)
+	root.SetErr(app.ErrOut)
+	root.SetIn(app.In)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usagef("%s (see \"%s --help\")", err.Error(), cmd.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&app.serverFlag, "server", "", "TinyCRM server URL (default: $TINYCRM_URL, the login config, http://127.0.0.1:7070)")
+	pf.StringVar(&app.tokenFlag, "token", "", "admin token tcrm_at_… (default: $TINYCRM_TOKEN, the login config, the local admin.token)")
+
+	root.AddGroup(
+		&cobra.Group{ID: "customers", Title: "Customers:"},
+		&cobra.Group{ID: "workspace", Title: "Workspace:"},
+		&cobra.Group{ID: "start", Title: "Getting started:"},
+	)
+	for _, c := range []*cobra.Command{
+		newCustomersCmd(app), newCustomerCmd(app), newForgetCmd(app), newImportCmd(app),
+		newExportCmd(app), newInsightsCmd(app),
+	} {
+		c.GroupID = "customers"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newProjectsCmd(app), newIdentifyCmd(app)} {
+		c.GroupID = "workspace"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{newLoginCmd(app), newDemoCmd(app)} {
+		c.GroupID = "start"
+		root.AddCommand(c)
+	}
+	root.AddCommand(newCompletionCmd(app, root))
+	for _, ext := range exts {
+		ext(app, root)
+	}
+	return root
+}
+
+// noArgs refuses positional arguments: on a command with subcommands the
+// argument is a mistyped subcommand.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if cmd.HasSubCommands() {
+		return usagef("unknown command %q for %q%s", args[0], cmd.CommandPath(), suggest(cmd, args[0]))
+	}
+	return usagef("%s takes no arguments; got %q (see \"%s --help\")", cmd.CommandPath(), args[0], cmd.CommandPath())
+}
+
+// suggest names the subcommands a mistyped one may have meant.
+func suggest(cmd *cobra.Command, typed string) string {
+	s := cmd.SuggestionsFor(typed)
+	if len(s) == 0 {
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return "; use one of: " + strings.Join(names, ", ")
+	}
+	return "; did you mean " + strings.Join(s, " or ") + "?"
+}
+
+// exactArgs requires n positional arguments, named in the message.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == len(names) {
+			return nil
+		}
+		if len(args) < len(names) {
+			return usagef("%s needs %s (see \"%s --help\")", cmd.CommandPath(), strings.Join(names[len(args):], " and "), cmd.CommandPath())
+		}
+		return usagef("%s takes %d argument%s (%s); got %d (see \"%s --help\")", cmd.CommandPath(), len(names),
+			plural(len(names)), strings.Join(names, " "), len(args), cmd.CommandPath())
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// groupCmd is a noun that only holds verbs (`projects`, `projects keys`):
+// alone it prints its help; with an unknown verb it is a usage error.
+func groupCmd(use, short string, aliases ...string) *cobra.Command {
+	return &cobra.Command{
+		Use:     use,
+		Short:   short,
+		Aliases: aliases,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+}
+
+// printf writes to w, ignoring errors (a closed stdout ends the program
+// soon enough).
+func printf(w interface{ Write([]byte) (int, error) }, format string, args ...any) {
+	fmt.Fprintf(w, format, args...)
+}
