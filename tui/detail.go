@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"tinycrm.dev/tinycrm/client"
+)
+
+// detail is one customer: per-project cards and the timeline, newest
+// first. It scrolls; esc goes back to the list.
+type detail struct {
+	seq     uint64
+	summary client.Customer // the row it was opened from, shown while loading
+	data    *client.CustomerDetail
+	err     error
+	off     int // first line shown
+}
+
+// update handles a key and reports whether the view should close.
+func (d *detail) update(sh *shared, msg tea.KeyPressMsg, height int) bool {
+	k := sh.keys
+	switch {
+	case key.Matches(msg, k.Back):
+		return true
+	case key.Matches(msg, k.Up):
+		d.off--
+	case key.Matches(msg, k.Down):
+		d.off++
+	case key.Matches(msg, k.PageUp):
+		d.off -= height
+	case key.Matches(msg, k.PageDown):
+		d.off += height
+	case key.Matches(msg, k.Top):
+		d.off = 0
+	case key.Matches(msg, k.Bottom):
+		d.off = 1 << 30
+	}
+	return false
+}
+
+// view renders the detail in height lines.
+func (d *detail) view(sh *shared, height int) string {
+	lines := d.lines(sh)
+	d.off = max(min(d.off, len(lines)-height), 0)
+	end := min(d.off+height, len(lines))
+	return strings.Join(lines[d.off:end], "\n")
+}
+
+// below is the number of lines under the screen.
+func (d *detail) below(sh *shared, height int) int {
+	return max(len(d.lines(sh))-d.off-height, 0)
+}
+
+// lines renders the whole detail, one terminal line per entry.
+func (d *detail) lines(sh *shared) []string {
+	st := sh.styles
+	c := d.summary
+	if d.data != nil {
+		c = d.data.Customer
+	}
+	name := c.Name
+	if name == "" {
+		name = st.Muted.Render("(no name)")
+	}
+	out := []string{
+		st.Title.Render(c.Email) + "  " + name,
+		st.Muted.Render("in " + plural(int64(c.ProjectCount), "project", "projects") +
+			" · MRR " + money(c.MRRTotal) +
+			" · first seen " + relTime(sh.now(), c.FirstSeen) +
+			" · last active " + relTime(sh.now(), c.LastSeen)),
+		"",
+	}
+	switch {
+	case d.err != nil:
+		p := explain(d.err, sh.opts.Server)
+		return append(out, st.Error.Render("Cannot load this customer: "+p.title+"."), st.Muted.Render(p.detail),
+			"", p.hint, "", st.Muted.Render("esc back · r retry"))
+	case d.data == nil:
+		return append(out, st.Muted.Render("Loading…"))
+	}
+	out = append(out, d.cards(sh)...)
+	out = append(out, "", st.Bold.Render("Timeline")+st.Muted.Render(" (newest first)"))
+	if len(d.data.Timeline) == 0 {
+		out = append(out, st.Muted.Render("  no changes recorded yet"))
+	}
+	names := map[string]client.Membership{}
+	for _, m := range d.data.Projects {
+		names[m.Slug] = m
+	}
+	for _, e := range d.data.Timeline {
+		m, ok := names[e.Project]
+		badge := "[" + e.Project + "]"
+		if ok {
+			badge = st.Badge(m.Name, m.Color, 0)
+		}
+		line := "  " + pad(relTime(sh.now(), e.At), 9, false) + " " + badge + " " + event(e)
+		out = append(out, ansi.Truncate(line, sh.width, "…"))
+	}
+	return out
+}
+
+// cards renders one card per project, side by side when they fit.
+func (d *detail) cards(sh *shared) []string {
+	st := sh.styles
+	n := max(len(d.data.Projects), 1)
+	perRow := min(max(sh.width/30, 1), n)
+	cardW := (sh.width - (perRow - 1)) / perRow
+	var rows []string
+	var row []string
+	for _, m := range d.data.Projects {
+		status := m.Status
+		if status == "" {
+			status = "–"
+		}
+		body := []string{
+			st.Badge(m.Name, m.Color, cardW-4) + " " + st.Status(status),
+			st.Muted.Render("first seen  ") + relTime(sh.now(), m.FirstSeen),
+			st.Muted.Render("last active ") + relTime(sh.now(), m.LastSeen),
+		}
+		params := formatParams(m.Params)
+		if len(params) == 0 {
+			body = append(body, st.Muted.Render("no params"))
+		}
+		for _, p := range params {
+			body = append(body, ansi.Truncate(p, cardW-4, "…"))
+		}
+		row = append(row, st.Card.Width(cardW).Render(strings.Join(body, "\n")))
+		if len(row) == perRow {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, joinGap(row)...))
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, joinGap(row)...))
+	}
+	return strings.Split(strings.Join(rows, "\n"), "\n")
+}
+
+// joinGap puts a one-column gap between boxes.
+func joinGap(boxes []string) []string {
+	out := make([]string, 0, 2*len(boxes))
+	for i, b := range boxes {
+		if i > 0 {
+			out = append(out, " ")
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// event says what a timeline entry changed.
+func event(e client.Event) string {
+	switch e.Kind {
+	case "joined":
+		return "joined"
+	case "name", "status":
+		return e.Kind + " " + formatRaw(e.Before) + " → " + formatRaw(e.After)
+	case "params":
+		return "params " + paramsChange(e.Before, e.After)
+	}
+	return e.Kind + " " + formatRaw(e.After)
+}

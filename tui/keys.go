@@ -1,0 +1,97 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// keyMap is every key binding of the TUI. Each mode shows its own subset
+// in the help line (see the *Help methods).
+type keyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
+	Search, Projects, Multi, Status, Where   key.Binding
+	Sort, Open, Export, Refresh, Clear       key.Binding
+	Help, Quit, Back                         key.Binding
+	Toggle, Apply, Cancel, Reverse, ScrollUp key.Binding
+	ScrollDown, Retry                        key.Binding
+}
+
+func newKeyMap() keyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return keyMap{
+		Up:         b([]string{"up", "k"}, "↑/k", "up"),
+		Down:       b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:     b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		PageDown:   b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		Top:        b([]string{"g", "home"}, "g", "top"),
+		Bottom:     b([]string{"G", "end"}, "G", "bottom"),
+		Search:     b([]string{"/"}, "/", "search"),
+		Projects:   b([]string{"p"}, "p", "projects"),
+		Multi:      b([]string{"m"}, "m", "2+ projects"),
+		Status:     b([]string{"s"}, "s", "status"),
+		Where:      b([]string{"w"}, "w", "where"),
+		Sort:       b([]string{"o"}, "o", "sort"),
+		Open:       b([]string{"enter"}, "enter", "open"),
+		Export:     b([]string{"e"}, "e", "export"),
+		Refresh:    b([]string{"r"}, "r", "refresh"),
+		Clear:      b([]string{"x"}, "x", "clear filters"),
+		Help:       b([]string{"?"}, "?", "help"),
+		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Back:       b([]string{"esc"}, "esc", "back"),
+		Toggle:     b([]string{"space", "x"}, "space", "toggle"),
+		Apply:      b([]string{"enter"}, "enter", "apply"),
+		Cancel:     b([]string{"esc"}, "esc", "cancel"),
+		Reverse:    b([]string{"-", "r"}, "-", "reverse"),
+		ScrollUp:   b([]string{"up", "k"}, "↑↓", "scroll"),
+		ScrollDown: b([]string{"down", "j"}, "↓/j", "scroll"),
+		Retry:      b([]string{"r"}, "r", "retry"),
+	}
+}
+
+// helpKeys adapts a list of bindings to help.KeyMap.
+type helpKeys struct {
+	short []key.Binding
+	full  [][]key.Binding
+}
+
+func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
+func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
+
+// listHelp is the help of the customer list.
+func (k keyMap) listHelp() helpKeys {
+	return helpKeys{
+		short: []key.Binding{k.Search, k.Projects, k.Multi, k.Status, k.Where, k.Sort, k.Open, k.Export, k.Help, k.Quit},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+			{k.Search, k.Projects, k.Multi, k.Status, k.Where, k.Sort, k.Clear},
+			{k.Open, k.Export, k.Refresh, k.Help, k.Back, k.Quit},
+		},
+	}
+}
+
+// pickerHelp is the help of the project and status pickers.
+func (k keyMap) pickerHelp() helpKeys {
+	up := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", "move"))
+	return helpKeys{short: []key.Binding{up, k.Toggle, k.Apply, k.Cancel}}
+}
+
+// sortHelp is the help of the sort picker.
+func (k keyMap) sortHelp() helpKeys {
+	up := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", "move"))
+	return helpKeys{short: []key.Binding{up, k.Reverse, k.Apply, k.Cancel}}
+}
+
+// inputHelp is the help of a text prompt.
+func (k keyMap) inputHelp(apply string) helpKeys {
+	a := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", apply))
+	return helpKeys{short: []key.Binding{a, k.Cancel}}
+}
+
+// detailHelp is the help of the detail view.
+func (k keyMap) detailHelp() helpKeys {
+	return helpKeys{short: []key.Binding{k.ScrollUp, k.PageDown, k.Back, k.Quit}}
+}
+
+// errorHelp is the help of the error screen.
+func (k keyMap) errorHelp() helpKeys {
+	return helpKeys{short: []key.Binding{k.Retry, k.Quit}}
+}

@@ -1,0 +1,336 @@
+package tui
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/filter"
+)
+
+// key routes a key press to the current mode.
+func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	switch m.mode {
+	case modeSearch:
+		return m.searchKey(msg)
+	case modeWhere:
+		return m.whereKey(msg)
+	case modeExport:
+		return m.exportKey(msg)
+	case modeProjects, modeStatus, modeSort:
+		return m.pickerKey(msg)
+	case modeDetail:
+		return m.detailKey(msg)
+	case modeHelp:
+		k := m.sh.keys
+		if key.Matches(msg, k.Quit) && msg.String() == "q" {
+			return tea.Quit
+		}
+		if key.Matches(msg, k.Back, k.Help) {
+			m.mode = modeList
+		}
+		return nil
+	}
+	return m.listKey(msg)
+}
+
+// listKey handles the customer list's keys.
+func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
+	k, sh, l := m.sh.keys, m.sh, m.list
+	m.note = ""
+	page := max(m.tableHeight()-1, 1)
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Up):
+		return l.move(sh, m.f, -1)
+	case key.Matches(msg, k.Down):
+		return l.move(sh, m.f, 1)
+	case key.Matches(msg, k.PageUp):
+		return l.move(sh, m.f, -page)
+	case key.Matches(msg, k.PageDown):
+		return l.move(sh, m.f, page)
+	case key.Matches(msg, k.Top):
+		return l.top(sh, m.f)
+	case key.Matches(msg, k.Bottom):
+		return l.bottom(sh, m.f)
+	case key.Matches(msg, k.Refresh):
+		return m.refresh()
+	case key.Matches(msg, k.Help):
+		m.mode = modeHelp
+	case key.Matches(msg, k.Back):
+		// Nothing to back out of.
+	case key.Matches(msg, k.Search):
+		m.mode = modeSearch
+		m.prompt = newPrompt(sh, "search", m.f.Search, "email or name", filter.MaxSearchLen)
+	case key.Matches(msg, k.Where):
+		m.mode = modeWhere
+		src := ""
+		if n := len(m.f.Where); n > 0 {
+			src = exprSource(m.f.Where[n-1])
+		}
+		m.prompt = newPrompt(sh, "where", src, "plan=pro, mrr>=9", filter.MaxWhereLen)
+	case key.Matches(msg, k.Export):
+		m.mode = modeExport
+		def := "./tinycrm-export-" + sh.now().Format("2006-01-02") + ".csv"
+		m.prompt = newPrompt(sh, "export to", def, "path.csv or path.jsonl", 4096)
+	case key.Matches(msg, k.Multi):
+		f := m.f
+		if f.MinProjects >= 2 {
+			f.MinProjects = 0
+		} else {
+			f.MinProjects = 2
+		}
+		return m.setFilter(f)
+	case key.Matches(msg, k.Clear):
+		return m.setFilter(filter.Filter{Sort: m.f.Sort})
+	case key.Matches(msg, k.Projects):
+		m.mode = modeProjects
+		m.picker = m.projectPicker()
+	case key.Matches(msg, k.Status):
+		m.mode = modeStatus
+		items := make([]pickItem, 0, 8)
+		for _, s := range m.statusChoices() {
+			items = append(items, pickItem{value: s, label: sh.styles.Status(s)})
+		}
+		m.picker = newPicker("Status: any of", items, true, m.f.Statuses)
+	case key.Matches(msg, k.Sort):
+		m.mode = modeSort
+		m.picker = sortPicker(m.f.Sort)
+	case key.Matches(msg, k.Open):
+		if c, ok := l.current(); ok {
+			m.detailSeq++
+			m.detail = &detail{seq: m.detailSeq, summary: c}
+			m.mode = modeDetail
+			return fetchDetail(sh.src, m.detailSeq, c.ID)
+		}
+	}
+	return nil
+}
+
+// exprSource is the text to edit for an expression.
+func exprSource(e filter.Expr) string {
+	if e.Source != "" {
+		return e.Source
+	}
+	return e.String()
+}
+
+func (m *model) closePrompt() {
+	m.prompt = nil
+	m.mode = modeList
+}
+
+// searchKey: every edit searches again after a short pause; enter keeps
+// the search, esc restores the one from before.
+func (m *model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.sh.keys
+	switch {
+	case key.Matches(msg, k.Cancel):
+		prev := m.prompt.prev
+		m.closePrompt()
+		if m.f.Search != prev {
+			m.f.Search = prev
+			m.searchSeq++
+			return m.reload()
+		}
+		return nil
+	case key.Matches(msg, k.Apply):
+		m.closePrompt()
+		return nil
+	}
+	changed, cmd := m.prompt.update(msg)
+	if !changed {
+		return cmd
+	}
+	f := m.f
+	f.Search = strings.TrimSpace(m.prompt.value())
+	if err := f.Validate(); err != nil {
+		m.prompt.err = err
+		return cmd
+	}
+	m.prompt.err = nil
+	if f.Search == m.f.Search {
+		return cmd
+	}
+	m.f = f
+	m.searchSeq++
+	return tea.Batch(cmd, m.sh.after(searchDebounce, searchMsg{seq: m.searchSeq}))
+}
+
+// whereKey: enter parses; a malformed expression stays in the input with
+// its error and is never sent.
+func (m *model) whereKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.sh.keys
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.closePrompt()
+		return nil
+	case key.Matches(msg, k.Apply):
+		f, err := m.withWhere(m.prompt.value())
+		if err != nil {
+			m.prompt.err = err
+			return nil
+		}
+		m.closePrompt()
+		return m.setFilter(f)
+	}
+	changed, cmd := m.prompt.update(msg)
+	if changed && m.prompt.err != nil { // once wrong, say as soon as it is right
+		_, m.prompt.err = m.withWhere(m.prompt.value())
+	}
+	return cmd
+}
+
+// withWhere is the filter with its last where-expression replaced by src
+// (or removed, when src is blank).
+func (m *model) withWhere(src string) (filter.Filter, error) {
+	f := m.f
+	f.Where = slices.Clone(f.Where)
+	if n := len(f.Where); n > 0 {
+		f.Where = f.Where[:n-1]
+	}
+	if strings.TrimSpace(src) != "" {
+		e, err := filter.ParseWhere(src)
+		if err != nil {
+			return f, err
+		}
+		f.Where = append(f.Where, e)
+	}
+	if len(f.Where) == 0 {
+		f.Where = nil
+	}
+	return f, f.Validate()
+}
+
+// exportKey: enter starts streaming the current view to the file.
+func (m *model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.sh.keys
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.closePrompt()
+		return nil
+	case key.Matches(msg, k.Apply):
+		path := strings.TrimSpace(m.prompt.value())
+		if path == "" {
+			m.prompt.err = errString("type a file name")
+			return nil
+		}
+		if m.exporting != nil {
+			m.prompt.err = errString("an export is still running")
+			return nil
+		}
+		format := client.FormatCSV
+		if strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".json") {
+			format = client.FormatJSONL
+		}
+		m.closePrompt()
+		ctx, cancel := context.WithCancel(context.Background())
+		m.exporting = cancel
+		m.setNote("exporting "+m.describe()+" to "+path+"…", false)
+		return exportTo(ctx, m.sh.src, m.f, format, path)
+	}
+	_, cmd := m.prompt.update(msg)
+	m.prompt.err = nil
+	return cmd
+}
+
+// errString is a plain error message.
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// pickerKey drives the project, status and sort pickers.
+func (m *model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.mode == modeSort && key.Matches(msg, m.sh.keys.Reverse) {
+		m.picker.cursor ^= 1 // items come in pairs: natural, reversed
+		return nil
+	}
+	switch m.picker.update(m.sh.keys, msg) {
+	case pickCancel:
+		m.mode, m.picker = modeList, nil
+	case pickApply:
+		chosen := m.picker.chosen()
+		f := m.f
+		switch m.mode {
+		case modeProjects:
+			f.Projects = chosen
+		case modeStatus:
+			f.Statuses = chosen
+		case modeSort:
+			if len(chosen) == 1 {
+				s, err := filter.ParseSort(chosen[0])
+				if err == nil && s == (filter.Sort{Key: filter.SortLastSeen}) {
+					s = filter.Sort{}
+				}
+				f.Sort = s
+			}
+		}
+		m.mode, m.picker = modeList, nil
+		return m.setFilter(f)
+	}
+	return nil
+}
+
+// detailKey: scrolling, r to reload, esc back, q quit.
+func (m *model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.sh.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Refresh):
+		m.detailSeq++
+		m.detail.seq, m.detail.err = m.detailSeq, nil
+		return fetchDetail(m.sh.src, m.detailSeq, m.detail.summary.ID)
+	}
+	if m.detail.update(m.sh, msg, m.bodyHeight()) {
+		m.mode, m.detail = modeList, nil
+	}
+	return nil
+}
+
+// projectPicker lists the workspace's projects with their badges.
+func (m *model) projectPicker() *picker {
+	items := make([]pickItem, 0, len(m.projects))
+	for _, p := range m.projects {
+		items = append(items, pickItem{value: p.Slug, label: m.sh.styles.Badge(p.Name, p.Color, 0), hint: p.Slug + " · " + plural(p.Customers, "customer", "customers")})
+	}
+	// Slugs in the filter that the server did not list (yet) stay choosable.
+	for _, s := range m.f.Projects {
+		if !slices.ContainsFunc(items, func(it pickItem) bool { return it.value == s }) {
+			items = append(items, pickItem{value: s, label: "[" + s + "]"})
+		}
+	}
+	p := newPicker("Projects: member of all selected", items, true, m.f.Projects)
+	p.empty = `No projects yet: tinycrm projects create "My App"`
+	return p
+}
+
+// sortPicker offers every sort key in both directions, natural first.
+func sortPicker(cur filter.Sort) *picker {
+	type dir struct{ natural, reversed string }
+	names := map[filter.SortKey]dir{
+		filter.SortLastSeen:  {"last active, newest first", "last active, oldest first"},
+		filter.SortEmail:     {"email, A to Z", "email, Z to A"},
+		filter.SortName:      {"name, A to Z", "name, Z to A"},
+		filter.SortProjects:  {"projects, most first", "projects, fewest first"},
+		filter.SortMRR:       {"MRR, biggest first", "MRR, smallest first"},
+		filter.SortFirstSeen: {"first seen, newest first", "first seen, oldest first"},
+	}
+	var items []pickItem
+	for _, k := range filter.SortKeys() {
+		d := names[k]
+		items = append(items,
+			pickItem{value: string(k), label: d.natural, hint: string(k)},
+			pickItem{value: "-" + string(k), label: d.reversed, hint: "-" + string(k)})
+	}
+	sel := filter.Sort{Key: cur.Column(), Reverse: cur.Reverse}.String()
+	return newPicker("Sort by", items, false, []string{sel})
+}

@@ -1,0 +1,169 @@
+package tui
+
+import (
+	"image/color"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// palette is every colour the TUI uses, picked for the terminal's
+// background. Nothing outside this file names a colour, except project
+// colours, which come from the server.
+type palette struct {
+	accent, muted, faint, err, ok, warn, selBg color.Color
+}
+
+func newPalette(dark bool) palette {
+	ld := lipgloss.LightDark(dark)
+	c := lipgloss.Color
+	return palette{
+		accent: ld(c("#5A4FCF"), c("#9D94FF")),
+		muted:  ld(c("#6B6B6B"), c("#9A9A9A")),
+		faint:  ld(c("#A8A8A8"), c("#5C5C5C")),
+		err:    ld(c("#C0392B"), c("#FF6F61")),
+		ok:     ld(c("#1E7B34"), c("#5FD787")),
+		warn:   ld(c("#9A6700"), c("#FFB454")),
+		selBg:  ld(c("#E3E0FF"), c("#37325E")),
+	}
+}
+
+// Styles are all the TUI's styles, built in one place from one palette.
+type Styles struct {
+	noColor bool
+
+	Title, Header, Muted, Faint, Bold     lipgloss.Style
+	FilterLabel, Filter                   lipgloss.Style
+	TableHeader, Row, Selected            lipgloss.Style
+	Error, OK, Warn, Accent               lipgloss.Style
+	Box, BoxTitle, Card, CardTitle, Caret lipgloss.Style
+	Check                                 lipgloss.Style
+	Help                                  help.Styles
+	Input                                 textinput.Styles
+	status                                map[string]lipgloss.Style
+}
+
+// newStyles builds the styles for a dark or light background; with
+// noColor (NO_COLOR) they carry no colour at all and a project badge
+// prints as [Name].
+func newStyles(dark, noColor bool) Styles {
+	p := newPalette(dark)
+	fg := func(c color.Color) lipgloss.Style {
+		if noColor {
+			return lipgloss.NewStyle()
+		}
+		return lipgloss.NewStyle().Foreground(c)
+	}
+	s := Styles{noColor: noColor}
+	s.Title = fg(p.accent).Bold(true)
+	s.Header = lipgloss.NewStyle()
+	s.Muted = fg(p.muted)
+	s.Faint = fg(p.faint)
+	s.Bold = lipgloss.NewStyle().Bold(true)
+	s.FilterLabel = fg(p.muted)
+	s.Filter = fg(p.accent)
+	s.TableHeader = fg(p.muted).Bold(true)
+	s.Row = lipgloss.NewStyle()
+	if noColor {
+		s.Selected = lipgloss.NewStyle().Reverse(true)
+	} else {
+		s.Selected = lipgloss.NewStyle().Background(p.selBg)
+	}
+	s.Error = fg(p.err).Bold(true)
+	s.OK = fg(p.ok)
+	s.Warn = fg(p.warn)
+	s.Accent = fg(p.accent)
+	s.Caret = fg(p.err).Bold(true)
+	s.Check = fg(p.ok).Bold(true)
+	border := lipgloss.RoundedBorder()
+	s.Box = lipgloss.NewStyle().Border(border).Padding(0, 1)
+	s.Card = lipgloss.NewStyle().Border(border).Padding(0, 1)
+	if !noColor {
+		s.Box = s.Box.BorderForeground(p.accent)
+		s.Card = s.Card.BorderForeground(p.faint)
+	}
+	s.BoxTitle = s.Title
+	s.CardTitle = s.Bold
+
+	s.Help = help.DefaultStyles(dark)
+	if noColor {
+		plain := lipgloss.NewStyle()
+		s.Help = help.Styles{Ellipsis: plain, ShortKey: plain, ShortDesc: plain, ShortSeparator: plain,
+			FullKey: plain, FullDesc: plain, FullSeparator: plain}
+	}
+	s.Input = textinput.DefaultStyles(dark)
+	s.Input.Cursor.Blink = false // a steady cursor: no timer messages, stable frames
+	if noColor {
+		plain := lipgloss.NewStyle()
+		st := textinput.StyleState{Text: plain, Placeholder: plain, Suggestion: plain, Prompt: plain}
+		s.Input.Focused, s.Input.Blurred = st, st
+		s.Input.Cursor.Color = nil
+	}
+	s.Input.Focused.Prompt = s.Accent
+
+	s.status = map[string]lipgloss.Style{
+		"paid":     fg(p.ok),
+		"trialing": fg(p.warn),
+		"free":     fg(p.muted),
+		"churned":  fg(p.err),
+	}
+	return s
+}
+
+// Status renders a membership status in its colour.
+func (s Styles) Status(status string) string {
+	if st, ok := s.status[status]; ok {
+		return st.Render(status)
+	}
+	return status
+}
+
+// Badge renders a project badge: the name on the project's colour, or
+// [Name] without colour. width > 0 cuts the name to fit that many cells
+// in total.
+func (s Styles) Badge(name, hex string, width int) string {
+	if s.noColor || hex == "" {
+		if width > 0 {
+			name = ansi.Truncate(name, max(width-2, 1), "…")
+		}
+		return "[" + name + "]"
+	}
+	if width > 0 {
+		name = ansi.Truncate(name, max(width-2, 1), "…")
+	}
+	bg := lipgloss.Color(hex)
+	return lipgloss.NewStyle().Background(bg).Foreground(contrast(bg)).Padding(0, 1).Render(name)
+}
+
+// badgeWidth is the cells a badge of name takes.
+func badgeWidth(name string) int { return ansi.StringWidth(name) + 2 }
+
+// contrast picks black or white text for a background colour.
+func contrast(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	// Relative luminance, roughly (sRGB weights on 16-bit channels).
+	lum := (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 65535
+	if lum > 0.55 {
+		return lipgloss.Color("#000000")
+	}
+	return lipgloss.Color("#FFFFFF")
+}
+
+// pad fits a styled string into exactly w cells: cut with "…" or padded
+// with spaces, on the right (or on the left when right is set).
+func pad(s string, w int, right bool) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	if right {
+		return strings.Repeat(" ", w-sw) + s
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
