@@ -46,6 +46,7 @@ type options struct {
 	batchTotal  int
 	pgbenchSecs int
 	keep        bool
+	statements  bool
 }
 
 func main() {
@@ -57,6 +58,7 @@ func main() {
 	flag.IntVar(&o.batchTotal, "batch-total", 300_000, "customers sent through /v1/batch")
 	flag.IntVar(&o.pgbenchSecs, "pgbench-seconds", 20, "pgbench -T")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
+	flag.BoolVar(&o.statements, "statements", false, "print the daemon's top SQL statements by total time (pg_stat_statements)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -78,8 +80,11 @@ func run(ctx context.Context, o options) error {
 	if !o.keep {
 		defer os.RemoveAll(dir)
 	}
-	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg"), Logger: log,
-		Settings: map[string]string{"max_connections": "200", "shared_buffers": "512MB"}})
+	settings := map[string]string{"max_connections": "200", "shared_buffers": "512MB"}
+	if o.statements {
+		settings["shared_preload_libraries"] = "pg_stat_statements"
+	}
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(dir, "pg"), Logger: log, Settings: settings})
 	if err != nil {
 		return err
 	}
@@ -140,6 +145,10 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	avgBatch, err := meanBatch(ctx, hc, base)
+	if err != nil {
+		return err
+	}
 	log.Info("batch load", "items", o.batchTotal)
 	bt, err := batchLoad(ctx, hc, base, keys, o)
 	if err != nil {
@@ -150,11 +159,17 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
+	if o.statements {
+		if err := topStatements(ctx, cluster); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("| measure | value | ratio to pgbench -N -c 16 |\n|---|---|---|\n")
 	fmt.Printf("| pgbench -N -c 16 -j 2 (TPS) | %.0f | 1.00 |\n", pgTPS)
 	fmt.Printf("| identify/s, %d clients | %.0f | %.2f |\n", o.clients, id.rate, id.rate/pgTPS)
 	fmt.Printf("| identify latency p50 / p99 | %.1f ms / %.1f ms | |\n", ms(id.p50), ms(id.p99))
 	fmt.Printf("| identify errors | %d of %d | |\n", id.errors, id.count)
+	fmt.Printf("| identifies per group commit (mean) | %.1f | |\n", avgBatch)
 	fmt.Printf("| /v1/batch customers/s (%d-item batches) | %.0f | %.2f |\n", o.batchItems, bt.rate, bt.rate/pgTPS)
 	fmt.Printf("| tinycrmd peak RSS | %.0f MB | |\n", float64(rss)/(1<<20))
 	fmt.Printf("\nmachine: %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
@@ -283,9 +298,10 @@ func identifyLoad(ctx context.Context, hc *http.Client, base string, keys []stri
 			for time.Now().Before(end) && ctx.Err() == nil {
 				key := keys[rng.IntN(len(keys))]
 				body := map[string]any{
-					"email":  fmt.Sprintf("user%d@example.com", rng.IntN(o.emails)),
-					"status": statuses[rng.IntN(len(statuses))],
-					"params": map[string]any{"plan": "pro", "mrr": rng.IntN(50)},
+					"email":      fmt.Sprintf("user%d@example.com", rng.IntN(o.emails)),
+					"status":     statuses[rng.IntN(len(statuses))],
+					"params":     map[string]any{"plan": "pro", "mrr": rng.IntN(50)},
+					"message_id": fmt.Sprintf("c%d-%d", c, rng.Uint64()),
 				}
 				t0 := time.Now()
 				if err := call(ctx, hc, base+"/v1/identify", key, body, nil); err != nil {
@@ -357,6 +373,46 @@ func batchLoad(ctx context.Context, hc *http.Client, base string, keys []string,
 	}
 	elapsed := time.Since(start)
 	return loadResult{count: done.Load(), rate: float64(done.Load()) / elapsed.Seconds()}, nil
+}
+
+// topStatements prints the daemon's most expensive statements.
+func topStatements(ctx context.Context, c *pgcluster.Cluster) error {
+	cmd := exec.CommandContext(ctx, "psql", "-X", c.ConnString("tinycrm"), "-c", `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`,
+		"-c", `SELECT round(total_exec_time) AS total_ms, calls, round((total_exec_time/calls)::numeric, 3) AS mean_ms,
+			rows, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+// meanBatch reads the mean group-commit batch size from /metrics.
+func meanBatch(ctx context.Context, hc *http.Client, base string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return 0, err
+	}
+	var sum, count float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "tinycrm_ingest_commit_batch_size_sum "); ok {
+			sum, _ = strconv.ParseFloat(v, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "tinycrm_ingest_commit_batch_size_count "); ok {
+			count, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if count == 0 {
+		return 0, errors.New("no group commits in /metrics")
+	}
+	return sum / count, nil
 }
 
 // peakRSS reads the process's high-water resident set size (VmHWM).

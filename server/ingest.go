@@ -160,6 +160,7 @@ func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.
 	if err != nil {
 		return err
 	}
+	s.activity.add(writes, results, s.now())
 	for j, res := range results {
 		s.countOutcome(res.Outcome)
 		switch res.Outcome {

@@ -24,6 +24,7 @@ type pipeline struct {
 	linger   time.Duration
 	timeout  time.Duration
 	metrics  *metrics
+	activity *activity
 	wg       sync.WaitGroup
 }
 
@@ -43,9 +44,10 @@ type pipelineOptions struct {
 	Timeout time.Duration
 }
 
-func newPipeline(st *store.Store, m *metrics, o pipelineOptions) *pipeline {
+func newPipeline(st *store.Store, m *metrics, act *activity, o pipelineOptions) *pipeline {
 	p := &pipeline{
 		store:    st,
+		activity: act,
 		queue:    make(chan *pending, o.QueueSize),
 		maxBatch: o.MaxBatch,
 		linger:   o.Linger,
@@ -104,6 +106,9 @@ func (p *pipeline) work() {
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 		results, err := p.store.ApplyWrites(ctx, writes)
 		cancel()
+		if err == nil {
+			p.activity.add(writes, results, time.Now())
+		}
 		for i, pd := range batch {
 			if err != nil {
 				pd.err = err

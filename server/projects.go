@@ -46,6 +46,8 @@ type keyReply struct {
 }
 
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
+	// Counts this daemon holds are written first, so the list is current.
+	s.activity.flush()
 	ps, err := s.store.ListProjects(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
@@ -55,6 +57,7 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
+	s.activity.flush()
 	p, err := s.store.GetProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"))
 	if err != nil {
 		return err

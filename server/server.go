@@ -45,6 +45,7 @@ type Server struct {
 	limiter  *keyLimiter
 	keys     *keyCache
 	metrics  *metrics
+	activity *activity
 	pipeline *pipeline
 	mux      *http.ServeMux
 }
@@ -85,7 +86,8 @@ func New(o Options) (*Server, error) {
 		keys:    &keyCache{byID: map[string]cachedKey{}},
 		metrics: m,
 	}
-	s.pipeline = newPipeline(o.Store, m, po)
+	s.activity = newActivity(o.Store, o.Logger, 2*time.Second)
+	s.pipeline = newPipeline(o.Store, m, s.activity, po)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
@@ -104,8 +106,12 @@ func New(o Options) (*Server, error) {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Close waits for queued ingest writes to commit and stops the workers.
-func (s *Server) Close() { s.pipeline.close() }
+// Close waits for queued ingest writes to commit, stops the workers and
+// flushes the activity counters.
+func (s *Server) Close() {
+	s.pipeline.close()
+	s.activity.close()
+}
 
 // route is one entry of the API's route table.
 type route struct {

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"time"
 
@@ -146,11 +148,18 @@ type emailKey struct {
 	email string
 }
 
-type memberKey struct{ ws, customer, project int64 }
+// memberKey names a membership by its customer's email, since customers
+// created by this batch have no id until the end of it.
+type memberKey struct {
+	ws      int64
+	email   string
+	project int64
+}
 
 // applyIdentifies is the set-based identify: dedupe message ids, drop
-// suppressed emails, upsert customers, read their memberships, merge in
-// memory, and write memberships, events, customer totals and activity back.
+// suppressed emails, lock the existing customers and read their memberships,
+// merge in memory, then write every row once: new customers, memberships,
+// events and changed existing customers.
 func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
 	for _, i := range idx {
 		results[i] = Result{Outcome: Applied}
@@ -177,7 +186,7 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	for _, i := range live {
 		w := writes[i]
 		c := customers[emailKey{w.WorkspaceID, w.Email}]
-		m := members[memberKey{w.WorkspaceID, c.id, w.ProjectID}]
+		m := members[memberKey{w.WorkspaceID, w.Email, w.ProjectID}]
 		var params map[string]json.RawMessage
 		if w.Params != nil {
 			if params, err = decodeParams(w.Params); err != nil {
@@ -188,16 +197,21 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 			return err
 		}
 	}
-	if err := writeMemberships(ctx, tx, members); err != nil {
+	if err := insertNewCustomers(ctx, tx, customers, members); err != nil {
 		return err
 	}
-	if err := insertEvents(ctx, tx, events); err != nil {
+	// The remaining writes depend on nothing but the merge, so they travel
+	// together in one round trip.
+	out := &pgx.Batch{}
+	if err := writeMemberships(out, members, customers); err != nil {
 		return err
 	}
-	if err := updateCustomers(ctx, tx, customers); err != nil {
-		return err
+	insertEvents(out, events)
+	updateCustomers(out, customers)
+	if out.Len() == 0 {
+		return nil
 	}
-	return countActivity(ctx, tx, writes, idx)
+	return tx.SendBatch(ctx, out).Close()
 }
 
 // dedupeMessages records message ids and returns the writes not already
@@ -300,10 +314,10 @@ func dropSuppressed(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, r
 	return live, nil
 }
 
-// lockCustomers locks the batch's customers in (workspace, email) order,
-// creating the missing ones, and returns their current state. Existing rows
-// are only locked here, not written: updateCustomers writes each changed
-// customer once at the end.
+// lockCustomers locks the batch's existing customers in (workspace, email)
+// order and returns their state; emails not yet known get a new, unsaved
+// customer that insertNewCustomers creates after the merge. Rows are only
+// locked here: each changed customer is written once, at the end.
 func lockCustomers(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) (map[emailKey]*customerState, error) {
 	firstAt := map[emailKey]time.Time{}
 	for _, i := range idx {
@@ -318,106 +332,184 @@ func lockCustomers(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) (m
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b emailKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email)) })
+	ws, emails := make([]int64, len(keys)), make([]string, len(keys))
+	for j, k := range keys {
+		ws[j], emails[j] = k.ws, k.email
+	}
+	// The arrays are sorted and the lateral look-up locks row by row in
+	// that order; it also pins the plan to index look-ups.
+	rows, err := tx.Query(ctx, `
+		SELECT c.workspace_id, c.email, c.id, c.name, c.name_at, c.first_seen, c.last_seen
+		FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(w, e, n)
+		CROSS JOIN LATERAL (
+			SELECT * FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e FOR UPDATE) c
+		ORDER BY u.n`, ws, emails)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[emailKey]*customerState, len(keys))
-	missing := keys
-	// A customer created by a concurrent batch between our SELECT and
-	// INSERT is picked up by the next round's SELECT.
-	for round := 0; len(missing) > 0; round++ {
-		if round == 3 {
-			return nil, fmt.Errorf("lock customers: %d rows still missing after %d rounds", len(missing), round)
-		}
-		ws, emails := make([]int64, len(missing)), make([]string, len(missing))
-		for j, k := range missing {
-			ws[j], emails[j] = k.ws, k.email
-		}
-		rows, err := tx.Query(ctx, `
-			SELECT c.workspace_id, c.email, c.id, c.name, c.name_at, c.first_seen, c.last_seen
-			FROM unnest($1::bigint[], $2::text[]) AS u(w, e)
-			JOIN customers c ON c.workspace_id = u.w AND c.email = u.e
-			ORDER BY c.workspace_id, c.email
-			FOR UPDATE OF c`, ws, emails)
-		if err != nil {
-			return nil, err
-		}
-		var (
-			k  emailKey
-			st customerState
-		)
-		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.name, &st.nameAt, &st.firstSeen, &st.lastSeen}, func() error {
-			c := st
-			out[k] = &c
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		var absent []emailKey
-		for _, k := range missing {
-			if _, ok := out[k]; !ok {
-				absent = append(absent, k)
-			}
-		}
-		if len(absent) == 0 {
-			break
-		}
-		ws, emails = ws[:0], emails[:0]
-		ats := make([]time.Time, 0, len(absent))
-		for _, k := range absent {
-			ws, emails, ats = append(ws, k.ws), append(emails, k.email), append(ats, firstAt[k])
-		}
-		rows, err = tx.Query(ctx, `
-			INSERT INTO customers (workspace_id, email, first_seen, last_seen)
-			SELECT w, e, a, a FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS u(w, e, a)
-			ORDER BY 1, 2
-			ON CONFLICT (workspace_id, email) DO NOTHING
-			RETURNING workspace_id, email, id, first_seen, last_seen`, ws, emails, ats)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.firstSeen, &st.lastSeen}, func() error {
-			out[k] = &customerState{id: st.id, firstSeen: st.firstSeen, lastSeen: st.lastSeen}
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		missing = missing[:0:0]
-		for _, k := range absent {
-			if _, ok := out[k]; !ok {
-				missing = append(missing, k)
-			}
+	var (
+		k  emailKey
+		st customerState
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.name, &st.nameAt, &st.firstSeen, &st.lastSeen}, func() error {
+		c := st
+		out[k] = &c
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if _, ok := out[k]; !ok {
+			out[k] = &customerState{isNew: true, firstSeen: firstAt[k], lastSeen: firstAt[k]}
 		}
 	}
 	return out, nil
 }
 
+// errLostRace means a concurrent batch created a customer this batch was
+// about to create; the transaction is simply run again.
+var errLostRace = errors.New("customer created concurrently")
+
+// insertNewCustomers creates the batch's new customers with their final
+// state, in email order, and sets their ids.
+func insertNewCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*customerState, members map[memberKey]*memberState) error {
+	type agg struct {
+		count int
+		mrr   []json.RawMessage
+	}
+	totals := map[emailKey]*agg{}
+	for k, m := range members {
+		ek := emailKey{k.ws, k.email}
+		if !customers[ek].isNew {
+			continue
+		}
+		a := totals[ek]
+		if a == nil {
+			a = &agg{}
+			totals[ek] = a
+		}
+		a.count++
+		a.mrr = append(a.mrr, m.params["mrr"])
+	}
+	keys := make([]emailKey, 0, len(totals))
+	for k := range totals {
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(keys, func(a, b emailKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email)) })
+	n := len(keys)
+	ws, emails, names, mrrs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	nameAts := make([]*time.Time, n)
+	firsts, lasts, counts := make([]time.Time, n), make([]time.Time, n), make([]int32, n)
+	for j, k := range keys {
+		c := customers[k]
+		mrr, err := sumMRR(totals[k].mrr)
+		if err != nil {
+			return err
+		}
+		ws[j], emails[j], names[j], nameAts[j] = k.ws, k.email, c.name, c.nameAt
+		firsts[j], lasts[j], counts[j], mrrs[j] = c.firstSeen, c.lastSeen, int32(totals[k].count), mrr
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO customers (workspace_id, email, name, name_at, first_seen, last_seen, project_count, mrr_total)
+		SELECT w, e, nm, na, f, l, pc, m::numeric
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
+		            $7::int[], $8::text[]) AS u(w, e, nm, na, f, l, pc, m)
+		ORDER BY 1, 2
+		ON CONFLICT (workspace_id, email) DO NOTHING
+		RETURNING workspace_id, email, id`, ws, emails, names, nameAts, firsts, lasts, counts, mrrs)
+	if err != nil {
+		return err
+	}
+	var (
+		k  emailKey
+		id int64
+	)
+	got := 0
+	if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &id}, func() error {
+		customers[k].id = id
+		got++
+		return nil
+	}); err != nil {
+		return err
+	}
+	if got != n {
+		return errLostRace
+	}
+	return nil
+}
+
+// sumMRR adds the numeric mrr values of a new customer's memberships
+// exactly, as PostgreSQL's numeric sum would.
+func sumMRR(values []json.RawMessage) (string, error) {
+	total := new(big.Rat)
+	for _, v := range values {
+		if v == nil {
+			continue
+		}
+		var num json.Number
+		if err := json.Unmarshal(v, &num); err != nil {
+			continue // not a number: counts as 0 (SPEC §2)
+		}
+		r, ok := new(big.Rat).SetString(string(num))
+		if !ok {
+			return "", fmt.Errorf("sum mrr: bad number %s", num)
+		}
+		total.Add(total, r)
+	}
+	if total.IsInt() {
+		return total.Num().String(), nil
+	}
+	prec, exact := total.FloatPrec()
+	if !exact {
+		prec = 20
+	}
+	return total.FloatString(prec), nil
+}
+
 // readMemberships loads the memberships the batch touches. The customer rows
 // are locked, and every writer of a membership holds its customer's lock,
-// so these rows cannot change under us.
+// so these rows cannot change under us. New customers have none.
 func readMemberships(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, customers map[emailKey]*customerState) (map[memberKey]*memberState, error) {
 	out := map[memberKey]*memberState{}
+	emailOf := map[int64]string{}
 	var ws, cs, ps []int64
 	for _, i := range idx {
 		w := writes[i]
-		k := memberKey{w.WorkspaceID, customers[emailKey{w.WorkspaceID, w.Email}].id, w.ProjectID}
+		k := memberKey{w.WorkspaceID, w.Email, w.ProjectID}
 		if _, ok := out[k]; ok {
 			continue
 		}
 		out[k] = &memberState{}
-		ws, cs, ps = append(ws, k.ws), append(cs, k.customer), append(ps, k.project)
+		c := customers[emailKey{w.WorkspaceID, w.Email}]
+		if c.isNew {
+			continue
+		}
+		emailOf[c.id] = w.Email
+		ws, cs, ps = append(ws, k.ws), append(cs, c.id), append(ps, k.project)
+	}
+	if len(cs) == 0 {
+		return out, nil
 	}
 	rows, err := tx.Query(ctx, `
 		SELECT m.workspace_id, m.customer_id, m.project_id, m.status, m.params, m.first_seen, m.last_seen, m.state_at
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(w, c, p)
-		JOIN memberships m ON m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p`, ws, cs, ps)
+		CROSS JOIN LATERAL (
+			SELECT * FROM memberships m
+			WHERE m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p) m`, ws, cs, ps)
 	if err != nil {
 		return nil, err
 	}
 	var (
-		k      memberKey
-		st     memberState
-		params []byte
+		wsID, cid, pid int64
+		st             memberState
+		params         []byte
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.customer, &k.project, &st.status, &params, &st.firstSeen, &st.lastSeen, &st.stateAt}, func() error {
-		m := out[k]
+	if _, err := pgx.ForEachRow(rows, []any{&wsID, &cid, &pid, &st.status, &params, &st.firstSeen, &st.lastSeen, &st.stateAt}, func() error {
+		m := out[memberKey{wsID, emailOf[cid], pid}]
 		*m = st
 		m.exists = true
 		var err error
@@ -430,7 +522,7 @@ func readMemberships(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 }
 
 // writeMemberships inserts new memberships and updates changed ones.
-func writeMemberships(ctx context.Context, tx pgx.Tx, members map[memberKey]*memberState) error {
+func writeMemberships(b *pgx.Batch, members map[memberKey]*memberState, customers map[emailKey]*customerState) error {
 	keys := make([]memberKey, 0, len(members))
 	for k, m := range members {
 		if m.dirty {
@@ -441,7 +533,7 @@ func writeMemberships(ctx context.Context, tx pgx.Tx, members map[memberKey]*mem
 		return nil
 	}
 	slices.SortFunc(keys, func(a, b memberKey) int {
-		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.customer, b.customer), cmp.Compare(a.project, b.project))
+		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email), cmp.Compare(a.project, b.project))
 	})
 	n := len(keys)
 	ws, cs, ps := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -453,11 +545,11 @@ func writeMemberships(ctx context.Context, tx pgx.Tx, members map[memberKey]*mem
 		if err != nil {
 			return fmt.Errorf("encode params: %w", err)
 		}
-		ws[j], cs[j], ps[j] = k.ws, k.customer, k.project
+		ws[j], cs[j], ps[j] = k.ws, customers[emailKey{k.ws, k.email}].id, k.project
 		statuses[j], params[j] = m.status, string(p)
 		firsts[j], lasts[j], states[j] = m.firstSeen, m.lastSeen, m.stateAt
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		INSERT INTO memberships AS m (workspace_id, customer_id, project_id, status, params, first_seen, last_seen, state_at)
 		SELECT w, c, p, s, j::jsonb, f, l, a
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
@@ -466,30 +558,29 @@ func writeMemberships(ctx context.Context, tx pgx.Tx, members map[memberKey]*mem
 		SET status = EXCLUDED.status, params = EXCLUDED.params, first_seen = EXCLUDED.first_seen,
 		    last_seen = EXCLUDED.last_seen, state_at = EXCLUDED.state_at`,
 		ws, cs, ps, statuses, params, firsts, lasts, states)
-	return err
+	return nil
 }
 
 // insertEvents appends timeline rows in the order they happened, so ids
 // order events of equal time.
-func insertEvents(ctx context.Context, tx pgx.Tx, events []event) error {
+func insertEvents(b *pgx.Batch, events []event) {
 	if len(events) == 0 {
-		return nil
+		return
 	}
 	n := len(events)
 	ws, cs, ps := make([]int64, n), make([]int64, n), make([]int64, n)
 	ats, kinds := make([]time.Time, n), make([]string, n)
 	befores, afters := make([]*string, n), make([]*string, n)
 	for j, e := range events {
-		ws[j], cs[j], ps[j], ats[j], kinds[j] = e.workspaceID, e.customerID, e.projectID, e.at, e.kind
+		ws[j], cs[j], ps[j], ats[j], kinds[j] = e.workspaceID, e.customer.id, e.projectID, e.at, e.kind
 		befores[j], afters[j] = jsonText(e.before), jsonText(e.after)
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		INSERT INTO events (workspace_id, customer_id, project_id, at, kind, before, after)
 		SELECT w, c, p, a, k, b::jsonb, f::jsonb
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
 		     WITH ORDINALITY AS u(w, c, p, a, k, b, f, n)
 		ORDER BY n`, ws, cs, ps, ats, kinds, befores, afters)
-	return err
 }
 
 func jsonText(b []byte) *string {
@@ -503,7 +594,7 @@ func jsonText(b []byte) *string {
 // updateCustomers writes each changed customer once: first_seen/last_seen,
 // a new name, and project_count/mrr_total recomputed from the memberships
 // where they may have changed.
-func updateCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*customerState) error {
+func updateCustomers(b *pgx.Batch, customers map[emailKey]*customerState) {
 	var (
 		ws, ids       []int64
 		firsts, lasts []time.Time
@@ -512,7 +603,7 @@ func updateCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*cus
 		recounts      []bool
 	)
 	for k, c := range customers {
-		if !c.moved && !c.dirty && !c.recount {
+		if c.isNew || (!c.moved && !c.dirty && !c.recount) {
 			continue
 		}
 		ws, ids = append(ws, k.ws), append(ids, c.id)
@@ -521,9 +612,9 @@ func updateCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*cus
 		recounts = append(recounts, c.recount)
 	}
 	if len(ids) == 0 {
-		return nil
+		return
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		UPDATE customers c SET
 			first_seen    = u.first_seen,
 			last_seen     = u.last_seen,
@@ -537,37 +628,53 @@ func updateCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*cus
 			SELECT count(*)::int AS n, COALESCE(sum(tinycrm_mrr(m.params)), 0) AS mrr
 			FROM memberships m WHERE m.workspace_id = u.w AND m.customer_id = u.id AND u.recount) t
 		WHERE c.workspace_id = u.w AND c.id = u.id`, ws, ids, firsts, lasts, names, nameAts, recounts)
-	return err
 }
 
-// countActivity adds the batch's identifies to the per-project hourly
-// counters. These rows are shared by every batch of a project, so they are
-// touched last, in project order: a batch waits for them only once it holds
-// all its other locks.
-func countActivity(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) error {
-	type key struct{ ws, project int64 }
-	counts := map[key]int64{}
-	for _, i := range idx {
-		counts[key{writes[i].WorkspaceID, writes[i].ProjectID}]++
+// ActivityKey names one project's hourly identify counter.
+type ActivityKey struct {
+	WorkspaceID int64
+	ProjectID   int64
+	Hour        time.Time
+}
+
+// ActivityCount is identifies counted for one key, and the newest call.
+type ActivityCount struct {
+	Identifies int64
+	LastAt     time.Time
+}
+
+// AddActivity adds identify counts to the per-project hourly counters that
+// the project list shows. The server batches these in memory and flushes
+// them every few seconds, outside the ingest transactions, because every
+// batch of a project would otherwise wait on the same counter row.
+func (s *Store) AddActivity(ctx context.Context, counts map[ActivityKey]ActivityCount) error {
+	if len(counts) == 0 {
+		return nil
 	}
-	keys := make([]key, 0, len(counts))
+	keys := make([]ActivityKey, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project)) })
-	ws, ps, ns := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	slices.SortFunc(keys, func(a, b ActivityKey) int {
+		return cmp.Or(cmp.Compare(a.WorkspaceID, b.WorkspaceID), cmp.Compare(a.ProjectID, b.ProjectID), a.Hour.Compare(b.Hour))
+	})
+	n := len(keys)
+	ws, ps, ns := make([]int64, n), make([]int64, n), make([]int64, n)
+	hours, lasts := make([]time.Time, n), make([]time.Time, n)
 	for j, k := range keys {
-		ws[j], ps[j], ns[j] = k.ws, k.project, counts[k]
+		ws[j], ps[j], hours[j], ns[j], lasts[j] = k.WorkspaceID, k.ProjectID, k.Hour, counts[k].Identifies, counts[k].LastAt
 	}
-	_, err := tx.Exec(ctx, `
+	// Projects deleted meanwhile are skipped by the join.
+	_, err := s.pool.Exec(ctx, `
 		INSERT INTO project_activity AS a (workspace_id, project_id, hour, identifies, last_at)
-		SELECT w, p, date_trunc('hour', now()), n, now()
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(w, p, n)
-		ORDER BY 1, 2
+		SELECT u.w, u.p, u.h, u.n, u.l
+		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[], $5::timestamptz[]) AS u(w, p, h, n, l)
+		JOIN projects p ON p.workspace_id = u.w AND p.id = u.p
+		ORDER BY 1, 2, 3
 		ON CONFLICT (workspace_id, project_id, hour) DO UPDATE
 		SET identifies = a.identifies + EXCLUDED.identifies, last_at = GREATEST(a.last_at, EXCLUDED.last_at)`,
-		ws, ps, ns)
-	return err
+		ws, ps, hours, ns, lasts)
+	return translate("add project activity", err)
 }
 
 // applyPings moves last_seen of existing memberships (and their customers).
@@ -586,9 +693,10 @@ func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, resul
 			SELECT w, e, p, max(a) AS a FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[]) AS u(w, e, p, a)
 			GROUP BY w, e, p),
 		locked AS (
-			SELECT c.workspace_id, c.id, c.email FROM customers c
-			WHERE (c.workspace_id, c.email) IN (SELECT w, e FROM u)
-			ORDER BY c.workspace_id, c.email FOR UPDATE),
+			SELECT c.workspace_id, c.id, c.email
+			FROM (SELECT DISTINCT w, e FROM u ORDER BY w, e) k
+			CROSS JOIN LATERAL (
+				SELECT * FROM customers c WHERE c.workspace_id = k.w AND c.email = k.e FOR UPDATE) c),
 		moved AS (
 			UPDATE memberships m SET last_seen = GREATEST(m.last_seen, u.a)
 			FROM u JOIN locked l ON l.workspace_id = u.w AND l.email = u.e

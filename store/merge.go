@@ -26,7 +26,8 @@ type memberState struct {
 
 // customerState is the part of a customer the merge may change.
 type customerState struct {
-	id        int64
+	id        int64 // 0 until a new customer is inserted
+	isNew     bool  // not in the database yet
 	name      string
 	nameAt    *time.Time
 	firstSeen time.Time // as stored, then as it must be stored
@@ -46,12 +47,14 @@ func (c *customerState) see(t time.Time) {
 	}
 }
 
-// event is a timeline row to insert.
+// event is a timeline row to insert; its customer's id is read when it is
+// written, since a new customer gets one only then.
 type event struct {
-	workspaceID, customerID, projectID int64
-	at                                 time.Time
-	kind                               string
-	before, after                      []byte // JSON; nil = SQL NULL
+	customer               *customerState
+	workspaceID, projectID int64
+	at                     time.Time
+	kind                   string
+	before, after          []byte // JSON; nil = SQL NULL
 }
 
 // applyIdentify merges one identify into the customer and membership
@@ -66,7 +69,7 @@ func applyIdentify(w Write, c *customerState, m *memberState, newParams map[stri
 		return b
 	}
 	ev := func(kind string, before, after []byte) {
-		events = append(events, event{workspaceID: w.WorkspaceID, customerID: c.id, projectID: w.ProjectID,
+		events = append(events, event{workspaceID: w.WorkspaceID, customer: c, projectID: w.ProjectID,
 			at: w.At, kind: kind, before: before, after: after})
 	}
 	c.see(w.At)

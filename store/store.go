@@ -75,6 +75,9 @@ func isUniqueViolation(err error) bool {
 // isRetryable reports whether a transaction failed only because it raced
 // another one (deadlock, serialization failure) and can simply run again.
 func isRetryable(err error) bool {
+	if errors.Is(err, errLostRace) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
