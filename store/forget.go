@@ -43,6 +43,31 @@ type ForgetResult struct {
 // It locks the customer row before touching memberships, the order ingest
 // uses, so the two never deadlock.
 func (s *Store) ForgetCustomer(ctx context.Context, workspaceID int64, idOrEmail string, o ForgetOptions) (ForgetResult, error) {
+	var (
+		res ForgetResult
+		err error
+	)
+	// A forget queued for a customer row behind two ingest batches can be
+	// picked as the victim of their deadlock; it has changed nothing then,
+	// so it simply runs again.
+	for attempt := 1; ; attempt++ {
+		res, err = s.forget(ctx, workspaceID, idOrEmail, o)
+		if err == nil || attempt == maxAttempts || !isRetryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		var up *UnknownProjectError
+		if errors.As(err, &up) {
+			return ForgetResult{}, err
+		}
+		return ForgetResult{}, translate("forget customer", err)
+	}
+	return res, nil
+}
+
+// forget is one attempt of ForgetCustomer, in one transaction.
+func (s *Store) forget(ctx context.Context, workspaceID int64, idOrEmail string, o ForgetOptions) (ForgetResult, error) {
 	var res ForgetResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res = ForgetResult{}
@@ -85,14 +110,7 @@ func (s *Store) ForgetCustomer(ctx context.Context, workspaceID int64, idOrEmail
 		}
 		return nil
 	})
-	if err != nil {
-		var up *UnknownProjectError
-		if errors.As(err, &up) {
-			return ForgetResult{}, err
-		}
-		return ForgetResult{}, translate("forget customer", err)
-	}
-	return res, nil
+	return res, err
 }
 
 // forgetMembership removes one membership and its events; the customer row
