@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"tinycrm.dev/tinycrm/client"
 )
 
@@ -98,25 +100,14 @@ func (m *model) noMatch() string {
 	how = append(how, "x to clear every filter")
 	return strings.Join([]string{
 		"",
-		st.Bold.Render("No customers match ") + st.Filter.Render(m.f.Describe()),
+		wrap(st.Bold.Render("No customers match ")+st.Filter.Render(m.f.Describe()), m.sh.width),
 		"",
 		wrap("Press "+strings.Join(how, ", ")+".", m.sh.width),
 	}, "\n")
 }
 
-// wrap breaks text into lines of at most width cells, at spaces.
+// wrap breaks text (styled or not) into lines of at most width cells, at
+// spaces, cutting words that are longer than a line.
 func wrap(s string, width int) string {
-	var out []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		if line != "" && len(line)+1+len(w) > width {
-			out = append(out, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += w
-	}
-	return strings.Join(append(out, line), "\n")
+	return ansi.Wrap(s, max(width, 1), "")
 }

@@ -59,9 +59,9 @@ func (m *model) footerHeight() int {
 
 // bodyHeight is the lines between the top lines and the footer.
 func (m *model) bodyHeight() int {
-	top := 2
-	if m.mode == modeDetail {
-		top = 1
+	top := 1
+	if m.mode != modeDetail {
+		top += strings.Count(m.filterLine(), "\n") + 1
 	}
 	return max(m.sh.height-top-m.footerHeight()-1, 1)
 }
@@ -103,8 +103,13 @@ func (m *model) filterLine() string {
 	if d == "" {
 		return st.FilterLabel.Render("filter: ") + st.Muted.Render("none · / search · p projects · m 2+ · s status · w where")
 	}
-	return st.FilterLabel.Render("filter: ") + st.Filter.Render(d) + st.Muted.Render("  (x clears)")
+	// A long filter wraps, at most maxFilterLines lines; the table shrinks.
+	line := wrap(st.FilterLabel.Render("filter: ")+st.Filter.Render(d)+st.Muted.Render("  (x clears)"), m.sh.width)
+	return strings.Join(fit(line, min(strings.Count(line, "\n")+1, maxFilterLines)), "\n")
 }
+
+// maxFilterLines is the most lines the filter line may wrap to.
+const maxFilterLines = 3
 
 func (m *model) body() string {
 	h := m.bodyHeight()
