@@ -303,7 +303,13 @@ func TestNoRetry(t *testing.T) {
 		f := newFlaky(t, e.url)
 		f.always = error500
 		c, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(100*time.Millisecond, cancel)
+		// Cancel once a few 500s have come back, however slow the machine.
+		go func() {
+			defer cancel()
+			for f.requests.Load() < 3 {
+				time.Sleep(time.Millisecond)
+			}
+		}()
 		_, err := client.New(key, client.WithBaseURL(f.URL), client.WithRetries(1000), client.WithBackoff(time.Millisecond, 5*time.Millisecond)).
 			Identify(c, client.Identify{Email: "a@example.com"})
 		var ae *client.APIError

@@ -168,15 +168,20 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	if err != nil {
 		return err
 	}
-	if live, err = dropSuppressed(ctx, tx, writes, live, results); err != nil {
-		return err
-	}
 	if len(live) == 0 {
 		return nil
 	}
 	customers, err := lockCustomers(ctx, tx, writes, live)
 	if err != nil {
 		return err
+	}
+	// Suppression is checked with the customers locked: a forget that held
+	// a row has committed its suppression by the time we get the lock.
+	if live, err = dropSuppressed(ctx, tx, writes, live, results); err != nil {
+		return err
+	}
+	if len(live) == 0 {
+		return nil
 	}
 	members, err := readMemberships(ctx, tx, writes, live, customers)
 	if err != nil {
