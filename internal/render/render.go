@@ -59,7 +59,7 @@ func New(o Options) Theme {
 	t.warn = s.Foreground(lipgloss.Color(colorWarn)).Bold(true)
 	t.bad = s.Foreground(lipgloss.Color(colorBad))
 	t.good = s.Foreground(lipgloss.Color(colorGood))
-	t.header = s.Bold(true).Underline(true)
+	t.header = s.Bold(true)
 	t.statuses = map[string]lipgloss.Style{
 		"paid":     s.Foreground(lipgloss.Color(colorGood)),
 		"trialing": s.Foreground(lipgloss.Color(colorTrial)),

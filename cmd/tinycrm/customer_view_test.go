@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"tinycrm.dev/tinycrm/client"
+)
+
+func TestCustomerDetail(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seed()
+	// Bob upgrades in App A a day ago: a params change and a name change
+	// for the timeline.
+	keys, err := e.admin.CreateKey(t.Context(), "app-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.identify(keys.Secret, client.Identify{Email: "bob@example.com", Name: "Robert Stone", Params: map[string]any{"plan": "team", "mrr": 29}, Timestamp: e.ago(day)})
+
+	r := e.tty(runOpts{env: []string{"NO_COLOR=1"}}, "customer", "bob@example.com").ok(t)
+	golden(t, "customer_tty", r.stdout)
+	r = e.tty(runOpts{}, "customer", "Alice@Example.COM").ok(t)
+	golden(t, "customer_tty_color", r.stdout)
+
+	r = e.run("customer", "bob@example.com").ok(t)
+	golden(t, "customer_piped", e.mask(r.stdout))
+
+	r = e.run("customer", "bob@example.com", "--json").ok(t)
+	golden(t, "customer_json", e.mask(r.stdout))
+	var d client.CustomerDetail
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Name != "Robert Stone" || d.MRRTotal != 29 || len(d.Timeline) == 0 || d.Timeline[0].At.Before(d.Timeline[len(d.Timeline)-1].At) {
+		t.Errorf("detail: %+v", d)
+	}
+	// By id, too.
+	r = e.run("customer", "1", "--json").ok(t)
+	if !strings.Contains(r.stdout, `"email": "bob@example.com"`) {
+		t.Errorf("by id:\n%s", r.stdout)
+	}
+	r = e.run("customer", "nobody@example.com")
+	if r.code != 1 || r.stderr != "tinycrm: no customer \"nobody@example.com\"; look for them with \"tinycrm customers --search nobody@example.com\"\n" {
+		t.Errorf("unknown customer: %+v", r)
+	}
+	_ = time.Second
+}
+
+func TestForget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seed()
+
+	// Without --yes and without a terminal: refused, exit 2, nothing gone.
+	r := e.run("forget", "alice@example.com")
+	if r.code != 2 || !strings.Contains(r.stderr, "without --yes when stdin is not a terminal") {
+		t.Errorf("forget without --yes: %+v", r)
+	}
+	// On a terminal, "n" keeps her.
+	r = e.tty(runOpts{}, "forget", "alice@example.com")
+	_ = r // script's stdin is /dev/null: EOF is a no
+	if r.code != 1 || !strings.Contains(r.stdout, "[y/N]") || !strings.Contains(r.stdout, "cancelled") {
+		t.Errorf("forget on a terminal without an answer: %+v", r)
+	}
+	e.run("customer", "alice@example.com").ok(t)
+
+	r = e.run("forget", "alice@example.com", "--project", "app-b", "--yes").ok(t)
+	if r.stdout != "unlinked alice@example.com from app-b\n" {
+		t.Errorf("unlink: %q", r.stdout)
+	}
+	r = e.run("customers", "--project", "app-b").ok(t)
+	if strings.Contains(r.stdout, "alice") {
+		t.Errorf("alice still in app-b:\n%s", r.stdout)
+	}
+	r = e.run("forget", "alice@example.com", "--suppress", "--yes").ok(t)
+	if r.stdout != "forgot alice@example.com; later identifies of this email will be dropped\n" {
+		t.Errorf("forget: %q", r.stdout)
+	}
+	if n := e.count(`SELECT count(*) FROM customers WHERE email = 'alice@example.com'`); n != 0 {
+		t.Errorf("alice is still stored")
+	}
+	r = e.run("forget", "alice@example.com", "--project", "app-a", "--suppress", "--yes")
+	if r.code != 2 {
+		t.Errorf("--project with --suppress: %+v", r)
+	}
+	r = e.run("forget", "nobody@example.com", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "no customer") {
+		t.Errorf("forget unknown: %+v", r)
+	}
+}
