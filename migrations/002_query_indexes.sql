@@ -53,16 +53,43 @@ BEGIN
 END
 $$;
 
--- q (search): a trigram index makes "substring of email or name" an index
--- scan instead of reading every customer. pg_trgm ships with PostgreSQL's
--- contrib (Debian's postgresql package, every managed service); where it is
--- missing or may not be created, search still works, by scanning. The
+-- q (search): "substring of email or name". The text searched lives in a
+-- narrow side table kept by a trigger that fires only when a customer is
+-- created or renamed, so the trigram index is not rewritten on every
+-- last_seen update of the hot customers table (that cost ingest a third of
+-- its throughput). A trigram index makes the search an index scan; pg_trgm
+-- ships with PostgreSQL's contrib (Debian's postgresql package, every managed
+-- service); where it is missing, search still works, by scanning. The
 -- expression must stay the one in store/customer_list.go.
+CREATE TABLE customer_search (
+    workspace_id  bigint NOT NULL,
+    customer_id   bigint NOT NULL,
+    doc           text NOT NULL,
+    PRIMARY KEY (workspace_id, customer_id),
+    FOREIGN KEY (workspace_id, customer_id) REFERENCES customers (workspace_id, id) ON DELETE CASCADE
+);
+
+CREATE FUNCTION tinycrm_search_doc() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO customer_search (workspace_id, customer_id, doc)
+    VALUES (NEW.workspace_id, NEW.id, NEW.email || chr(1) || NEW.name)
+    ON CONFLICT (workspace_id, customer_id) DO UPDATE SET doc = EXCLUDED.doc;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER customers_search_insert AFTER INSERT ON customers
+    FOR EACH ROW EXECUTE FUNCTION tinycrm_search_doc();
+CREATE TRIGGER customers_search_rename AFTER UPDATE OF name, email ON customers
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.email IS DISTINCT FROM NEW.email)
+    EXECUTE FUNCTION tinycrm_search_doc();
+
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
         CREATE EXTENSION IF NOT EXISTS pg_trgm;
-        CREATE INDEX customers_search ON customers USING gin ((email || chr(1) || name) gin_trgm_ops);
+        CREATE INDEX customer_search_doc ON customer_search USING gin (doc gin_trgm_ops);
     ELSE
         RAISE NOTICE 'pg_trgm is not available: customer search will scan';
     END IF;

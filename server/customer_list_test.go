@@ -445,3 +445,28 @@ func TestCustomerJSONShape(t *testing.T) {
 		t.Fatalf("customer %+v", listed)
 	}
 }
+
+// TestSearchFollowsRenames checks that search sees a customer's current
+// name: the searched text lives in a side table kept by a trigger.
+func TestSearchFollowsRenames(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	e.identify(key, map[string]any{"email": "zoe@x.io", "name": "Zoe Old", "timestamp": "2026-01-01T00:00:00Z"})
+	e.identify(key, map[string]any{"email": "max@x.io", "name": "Max Other"})
+	e.identify(key, map[string]any{"email": "zoe@x.io", "name": "Zoe Newname", "timestamp": "2026-01-02T00:00:00Z"})
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{"newname", []string{"zoe"}},
+		{"old", []string{}},
+		{"ZOE@", []string{"zoe"}},
+		{"x.io", []string{"max", "zoe"}},
+	} {
+		got := people(e.list("/v1/customers", url.Values{"q": {tc.q}, "sort": {"email"}}).Customers)
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("q=%s: %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}

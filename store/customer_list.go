@@ -342,10 +342,11 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 			" AND " + strings.Join(conds, " AND ") + ")")
 	}
 	if f.Search != "" {
-		// The same expression as the trigram index of migration 002; the
-		// separator cannot occur in a search (no control characters), so
-		// a match never spans the email and the name.
-		b.where("(c.email || chr(1) || c.name) ILIKE " + b.arg("%"+escapeLike(f.Search)+"%") + "::text")
+		// customer_search.doc is email || chr(1) || name (migration 002,
+		// kept by a trigger); the separator cannot occur in a search (no
+		// control characters), so a match never spans the email and name.
+		b.where("c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.workspace_id = $1 AND s.doc ILIKE " +
+			b.arg("%"+escapeLike(f.Search)+"%") + "::text)")
 	}
 	if f.ActiveWithin > 0 {
 		b.where("c.last_seen >= " + b.arg(now.Add(-f.ActiveWithin)) + "::timestamptz")
