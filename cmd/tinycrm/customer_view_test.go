@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"tinycrm.dev/tinycrm/client"
 )
@@ -47,7 +46,6 @@ func TestCustomerDetail(t *testing.T) {
 	if r.code != 1 || r.stderr != "tinycrm: no customer \"nobody@example.com\"; look for them with \"tinycrm customers --search nobody@example.com\"\n" {
 		t.Errorf("unknown customer: %+v", r)
 	}
-	_ = time.Second
 }
 
 func TestForget(t *testing.T) {
@@ -61,8 +59,8 @@ func TestForget(t *testing.T) {
 		t.Errorf("forget without --yes: %+v", r)
 	}
 	// On a terminal, "n" keeps her.
+	// script's stdin is /dev/null: no answer is a no.
 	r = e.tty(runOpts{}, "forget", "alice@example.com")
-	_ = r // script's stdin is /dev/null: EOF is a no
 	if r.code != 1 || !strings.Contains(r.stdout, "[y/N]") || !strings.Contains(r.stdout, "cancelled") {
 		t.Errorf("forget on a terminal without an answer: %+v", r)
 	}

@@ -85,6 +85,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 
 // suggest names the subcommands a mistyped one may have meant.
 func suggest(cmd *cobra.Command, typed string) string {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
 	s := cmd.SuggestionsFor(typed)
 	if len(s) == 0 {
 		var names []string
