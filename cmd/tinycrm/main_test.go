@@ -148,6 +148,15 @@ func (e *env) run(args ...string) result {
 	return e.runWith(runOpts{}, args...)
 }
 
+// command returns the command that runs tinycrm piped, with the test's
+// environment.
+func (e *env) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(binary(e.t), args...)
+	cmd.Env = e.baseEnv(runOpts{})
+	cmd.Dir = e.home
+	return cmd
+}
+
 func (e *env) runWith(o runOpts, args ...string) result {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

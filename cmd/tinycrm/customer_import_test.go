@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// importCSV has good rows, bad rows (bad email, bad status, bad timestamp,
+// wrong field count), a duplicate row, quoting and a field with a line
+// break, so line numbers must follow the file, not the records.
+const importCSV = `email,name,status,plan,mrr,created_at,beta,zip
+ann@example.com,Ann Lee,paid,pro,9,2026-01-05,true,02134
+bob@example.com,Bob,free,,,2026-02-01T10:00:00Z,false,
+not-an-email,X,free,,,,,
+ann@example.com,Ann Lee,paid,pro,9,2026-01-05,true,02134
+cat@example.com,Cat,Paid!,,,,,
+dan@example.com,Dan,free,,,yesterday,,
+"eve@example.com","Eve, ""The"" Best",trialing,starter,,,,
+fay@example.com,Fay,free
+"gil@example.com",Gil,free,"two
+lines",,,,
+
+h@,H,free,,,,,
+`
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// dbState is a fingerprint of what the database holds.
+func (e *env) dbState() string {
+	e.t.Helper()
+	return fmt.Sprintf("customers=%d memberships=%d events=%d message_ids=%d",
+		e.count(`SELECT count(*) FROM customers`), e.count(`SELECT count(*) FROM memberships`),
+		e.count(`SELECT count(*) FROM events`), e.count(`SELECT count(*) FROM message_ids`))
+}
+
+func TestImport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "users.csv", importCSV)
+
+	r := e.run("import", "users.csv", "--project", "app-a")
+	if r.code != 0 {
+		t.Fatalf("import: %+v", r)
+	}
+	const summary = "imported 5 rows (1 duplicate), rejected 5: line 4: email: "
+	if !strings.HasPrefix(r.stdout, summary) || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("summary %q, want it to start with %q", r.stdout, summary)
+	}
+	for _, want := range []string{"line 4: email: ", "line 6: status: ", "line 7: timestamp: \"yesterday\" is not a time",
+		"line 9: has 3 fields; the header has 8", "line 13: email: "} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := strings.Count(r.stderr, "\n"); n != 5 {
+		t.Errorf("%d lines of rejections, want 5:\n%s", n, r.stderr)
+	}
+	before := e.dbState()
+	if before != "customers=4 memberships=4 events=8 message_ids=4" {
+		t.Errorf("after import: %s", before)
+	}
+	ann := e.run("customer", "ann@example.com", "--json").ok(t)
+	for _, want := range []string{`"beta": true`, `"mrr": 9`, `"plan": "pro"`, `"zip": "02134"`, `"first_seen": "2026-01-05T00:00:00Z"`} {
+		if !strings.Contains(ann.stdout, want) {
+			t.Errorf("ann lacks %s:\n%s", want, ann.stdout)
+		}
+	}
+	bob := e.run("customer", "bob@example.com", "--json").ok(t)
+	if !strings.Contains(bob.stdout, `"params": {
+        "beta": false
+      }`) {
+		t.Errorf("bob: empty cells must be left out:\n%s", bob.stdout)
+	}
+	eve := e.run("customers", "--search", "eve").ok(t)
+	if !strings.Contains(eve.stdout, `Eve, "The" Best`) {
+		t.Errorf("eve: %q", eve.stdout)
+	}
+
+	// Running the same file again changes nothing.
+	r = e.run("import", "users.csv", "--project", "app-a").ok(t)
+	if !strings.HasPrefix(r.stdout, "imported 5 rows (5 duplicates), rejected 5: ") {
+		t.Errorf("re-run: %q", r.stdout)
+	}
+	if after := e.dbState(); after != before {
+		t.Errorf("re-run changed the database: %s, was %s", after, before)
+	}
+
+	// --dry-run checks locally and sends nothing.
+	e.project("App B", "app-b", "#56b4e9")
+	r = e.run("import", "users.csv", "--project", "app-b", "--dry-run").ok(t)
+	if !strings.HasPrefix(r.stdout, "would import 5 rows (dry run: nothing sent), rejected 5: line 4: email: ") {
+		t.Errorf("dry run: %q\n%s", r.stdout, r.stderr)
+	}
+	if after := e.dbState(); after != before {
+		t.Errorf("dry run changed the database: %s", after)
+	}
+
+	// Every row rejected: exit 1.
+	writeFile(t, e.home, "bad.csv", "email\nnope\nstill-nope\n")
+	writeFile(t, e.home, "nomail.csv", "name,plan\nAnn,pro\n")
+	r = e.run("import", "nomail.csv", "--project", "app-b")
+	if r.code != 1 || !strings.Contains(r.stderr, "no email column") {
+		t.Errorf("no email column: %+v", r)
+	}
+	r = e.run("import", "bad.csv", "--project", "app-b")
+	if r.code != 1 || r.stdout != "imported 0 rows, rejected 2: line 2: email: missing @; line 3: email: missing @\n" {
+		t.Errorf("all rejected: %+v", r)
+	}
+	// A header only: nothing to do, exit 0.
+	writeFile(t, e.home, "header.csv", "email,name\n")
+	if r = e.run("import", "header.csv", "--project", "app-b").ok(t); r.stdout != "imported 0 rows\n" {
+		t.Errorf("header only: %q", r.stdout)
+	}
+	// stdin.
+	r = e.runWith(runOpts{stdin: "email\nzed@example.com\n"}, "import", "-", "--project", "app-b").ok(t)
+	if r.stdout != "imported 1 row\n" {
+		t.Errorf("stdin: %q", r.stdout)
+	}
+}
+
+func TestImportMap(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "crm.csv", "\ufeffE-mail,Full Name,Plan Name,notes,Signed Up\nann@example.com,Ann Lee,pro,call her,1767225600\n")
+
+	r := e.run("import", "crm.csv", "--project", "app-a", "--map", "e-mail=email")
+	if r.code != 1 || !strings.Contains(r.stderr, `column "Full Name" cannot be a param name`) || !strings.Contains(r.stderr, `--map 'Full Name=param:full_name'`) {
+		t.Errorf("invalid param column: %+v", r)
+	}
+	r = e.run("import", "crm.csv", "--project", "app-a", "--map", "E-mail=email", "--map", "Full Name=name",
+		"--map", "Plan Name=param:plan", "--map", "notes=-", "--map", "Signed Up=timestamp").ok(t)
+	if r.stdout != "imported 1 row\n" {
+		t.Errorf("import: %q %q", r.stdout, r.stderr)
+	}
+	d := e.run("customer", "ann@example.com", "--json").ok(t)
+	var c struct {
+		Name      string `json:"name"`
+		FirstSeen string `json:"first_seen"`
+		Projects  []struct {
+			Params map[string]any `json:"params"`
+		} `json:"projects"`
+	}
+	if err := json.Unmarshal([]byte(d.stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Ann Lee" || c.FirstSeen != "2026-01-01T00:00:00Z" || len(c.Projects[0].Params) != 1 || c.Projects[0].Params["plan"] != "pro" {
+		t.Errorf("mapped customer: %+v", c)
+	}
+	// Another mapping of the same file is another import, not duplicates.
+	r = e.run("import", "crm.csv", "--project", "app-a", "--map", "E-mail=email", "--map", "Full Name=name",
+		"--map", "Plan Name=param:tier", "--map", "notes=-", "--map", "Signed Up=-").ok(t)
+	if r.stdout != "imported 1 row\n" {
+		t.Errorf("second mapping: %q", r.stdout)
+	}
+	r = e.run("import", "crm.csv", "--project", "app-a", "--map", "E-mail=email", "--map", "Full Name=email", "--map", "Plan Name=-", "--map", "Signed Up=-")
+	if r.code != 1 || !strings.Contains(r.stderr, "are both email") {
+		t.Errorf("two email columns: %+v", r)
+	}
+}
+
+// A big file streams in bounded memory, and lands whole.
+func TestImportBig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	const rows = 50000
+	path := filepath.Join(e.home, "big.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "email,name,status,plan,mrr,seats,note")
+	for i := range rows {
+		fmt.Fprintf(w, "user%06d@example.com,User %d,paid,pro,%d,%d,%s\n", i, i, i%50, i%7, strings.Repeat("x", 40))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	start := time.Now()
+	cmd := e.command("import", "big.csv", "--project", "app-a")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if string(out) != "imported 50,000 rows\n" {
+		t.Errorf("summary %q", out)
+	}
+	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // KiB on Linux
+	limit := int64(100 << 20)
+	if raceEnabled {
+		limit = 400 << 20 // the race detector's shadow memory
+	}
+	t.Logf("imported %d rows in %v, peak RSS %d MiB", rows, time.Since(start).Round(time.Millisecond), maxRSS>>20)
+	if maxRSS > limit {
+		t.Errorf("peak RSS %d MiB, want under %d MiB", maxRSS>>20, limit>>20)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != rows {
+		t.Errorf("%d customers, want %d", n, rows)
+	}
+}
