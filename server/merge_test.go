@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -378,5 +379,27 @@ func TestConcurrentMessageIDAppliesOnce(t *testing.T) {
 	}
 	if n := e.count("events"); n != 1 {
 		t.Fatalf("%d events, want 1 (one applied call)", n)
+	}
+}
+
+func TestPruneMessageIDsKeepsRecentOnes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	e.identify(key, map[string]any{"email": "a@x.io", "message_id": "old"})
+	e.identify(key, map[string]any{"email": "a@x.io", "message_id": "new"})
+	if _, err := e.pool.Exec(context.Background(), `UPDATE message_ids SET received_at = now() - interval '9 days' WHERE message_id = 'old'`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.store.PruneMessageIDs(context.Background(), time.Now().Add(-8*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	// The recent id still dedupes; the pruned one is applied again.
+	if r := e.identify(key, map[string]any{"email": "a@x.io", "message_id": "new"}); r.Body["duplicate"] != true {
+		t.Fatalf("recent message id no longer dedupes: %s", r.Raw)
+	}
+	if r := e.identify(key, map[string]any{"email": "a@x.io", "message_id": "old"}); r.Body["duplicate"] != false {
+		t.Fatalf("pruned message id still dedupes: %s", r.Raw)
 	}
 }

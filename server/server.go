@@ -46,6 +46,7 @@ type Server struct {
 	keys     *keyCache
 	metrics  *metrics
 	activity *activity
+	janitor  *janitor
 	pipeline *pipeline
 	mux      *http.ServeMux
 }
@@ -87,6 +88,7 @@ func New(o Options) (*Server, error) {
 		metrics: m,
 	}
 	s.activity = newActivity(o.Store, o.Logger, 2*time.Second)
+	s.janitor = startJanitor(o.Store, o.Logger, o.Now, time.Hour)
 	s.pipeline = newPipeline(o.Store, m, s.activity, po)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
@@ -111,6 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) Close() {
 	s.pipeline.close()
 	s.activity.close()
+	s.janitor.close()
 }
 
 // route is one entry of the API's route table.

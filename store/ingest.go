@@ -712,3 +712,13 @@ func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, resul
 		WHERE c.workspace_id = t.workspace_id AND c.id = t.customer_id`, ws, emails, ps, ats)
 	return err
 }
+
+// PruneMessageIDs forgets message ids received before cutoff, so the dedupe
+// table does not grow without bound; SPEC §2 keeps them at least 7 days.
+func (s *Store) PruneMessageIDs(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM message_ids WHERE received_at < $1`, cutoff)
+	if err != nil {
+		return 0, translate("prune message ids", err)
+	}
+	return tag.RowsAffected(), nil
+}
