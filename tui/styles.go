@@ -43,7 +43,11 @@ type Styles struct {
 	Check                                 lipgloss.Style
 	Help                                  help.Styles
 	Input                                 textinput.Styles
-	status                                map[string]lipgloss.Style
+	status                                map[string]string // rendered well-known statuses
+	// badges memoizes rendered badges by name and colour: the table draws
+	// the same few on every row of every frame. Only the model's goroutine
+	// renders, so it needs no lock.
+	badges map[[2]string]string
 }
 
 // newStyles builds the styles for a dark or light background; with
@@ -104,19 +108,21 @@ func newStyles(dark, noColor bool) Styles {
 	}
 	s.Input.Focused.Prompt = s.Accent
 
-	s.status = map[string]lipgloss.Style{
-		"paid":     fg(p.ok),
-		"trialing": fg(p.warn),
-		"free":     fg(p.muted),
-		"churned":  fg(p.err),
+	s.status = map[string]string{}
+	for name, st := range map[string]lipgloss.Style{
+		"paid": fg(p.ok), "trialing": fg(p.warn), "free": fg(p.muted), "churned": fg(p.err),
+		"trial": fg(p.warn), "churn": fg(p.err), // the short forms
+	} {
+		s.status[name] = st.Render(name)
 	}
+	s.badges = map[[2]string]string{}
 	return s
 }
 
 // Status renders a membership status in its colour.
 func (s Styles) Status(status string) string {
-	if st, ok := s.status[status]; ok {
-		return st.Render(status)
+	if r, ok := s.status[status]; ok {
+		return r
 	}
 	return status
 }
@@ -134,9 +140,21 @@ func (s Styles) Badge(name, hex string, width int) string {
 	if width > 0 {
 		name = ansi.Truncate(name, max(width-2, 1), "…")
 	}
+	k := [2]string{name, hex}
+	if r, ok := s.badges[k]; ok {
+		return r
+	}
 	bg := lipgloss.Color(hex)
-	return lipgloss.NewStyle().Background(bg).Foreground(contrast(bg)).Padding(0, 1).Render(name)
+	r := lipgloss.NewStyle().Background(bg).Foreground(contrast(bg)).Padding(0, 1).Render(name)
+	if len(s.badges) < maxBadgeCache {
+		s.badges[k] = r
+	}
+	return r
 }
+
+// maxBadgeCache bounds the badge memo (a workspace has few projects; this
+// only guards against a pathological one).
+const maxBadgeCache = 1024
 
 // badgeWidth is the cells a badge of name takes.
 func badgeWidth(name string) int { return ansi.StringWidth(name) + 2 }
