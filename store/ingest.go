@@ -212,6 +212,7 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 		return err
 	}
 	insertEvents(out, events)
+	insertSearchDocs(out, customers)
 	updateCustomers(out, customers)
 	if out.Len() == 0 {
 		return nil
@@ -594,6 +595,26 @@ func jsonText(b []byte) *string {
 	}
 	s := string(b)
 	return &s
+}
+
+// insertSearchDocs adds the searched text of new customers (migration 002's
+// customer_search; renames are kept up to date by a trigger).
+func insertSearchDocs(b *pgx.Batch, customers map[emailKey]*customerState) {
+	var (
+		ws, ids []int64
+		docs    []string
+	)
+	for k, c := range customers {
+		if c.isNew && c.id != 0 {
+			ws, ids, docs = append(ws, k.ws), append(ids, c.id), append(docs, k.email+"\x01"+c.name)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(`
+		INSERT INTO customer_search (workspace_id, customer_id, doc)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])`, ws, ids, docs)
 }
 
 // updateCustomers writes each changed customer once: first_seen/last_seen,
