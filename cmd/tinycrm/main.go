@@ -28,10 +28,10 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	app := newApp(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	// Commands defined in other files of this package register here: the
-	// TUI engineer's tui.go adds `tinycrm tui` and sets app.OpenTUI, by
-	// turning the next line into newRootCmd(app, tuiExtension).
-	root := newRootCmd(app)
+	// Commands defined in other files of this package register here as
+	// Extensions: tui.go's tuiExtension adds `tinycrm tui` and sets
+	// app.OpenTUI, which `tinycrm demo` uses.
+	root := newRootCmd(app, tuiExtension)
 	code := execute(ctx, app, root, os.Args[1:])
 	stop()
 	os.Exit(code)

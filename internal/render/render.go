@@ -122,6 +122,7 @@ func (t Theme) Header(s string) string { return t.style(t.header, s) }
 // "#e69f00") with a readable text colour, one cell of padding each side;
 // without colour it is "[Name]". Both forms are the name's width plus two.
 func (t Theme) Badge(name, hex string) string {
+	name = Sanitize(name)
 	if !t.color {
 		return "[" + name + "]"
 	}
