@@ -135,6 +135,15 @@ func (s *Server) routes() []route {
 		{pattern: "POST /v1/ping", auth: credProject, cors: true, handler: s.ping},
 		{pattern: "POST /v1/batch", auth: credProject, cors: true, handler: s.batch},
 
+		// Segment-compatible ingest (SPEC §8, segment.go); import is Segment's
+		// alias of batch.
+		{pattern: "POST /segment/v1/identify", auth: credProject, cors: true, handler: s.segmentIdentify},
+		{pattern: "POST /segment/v1/track", auth: credProject, cors: true, handler: s.segmentTrack},
+		{pattern: "POST /segment/v1/page", auth: credProject, cors: true, handler: s.segmentPage},
+		{pattern: "POST /segment/v1/screen", auth: credProject, cors: true, handler: s.segmentScreen},
+		{pattern: "POST /segment/v1/batch", auth: credProject, cors: true, handler: s.segmentBatch},
+		{pattern: "POST /segment/v1/import", auth: credProject, cors: true, handler: s.segmentBatch},
+
 		{pattern: "GET /v1/projects", auth: credAdmin, handler: s.listProjects},
 		{pattern: "POST /v1/projects", auth: credAdmin, handler: s.createProject},
 		{pattern: "GET /v1/projects/{slug}", auth: credAdmin, handler: s.getProject},
