@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // detail is one customer: per-project cards and the timeline, newest
@@ -63,16 +64,16 @@ func (d *detail) lines(sh *shared) []string {
 	if d.data != nil {
 		c = d.data.Customer
 	}
-	name := c.Name
+	name := render.Sanitize(c.Name)
 	if name == "" {
 		name = st.Muted.Render("(no name)")
 	}
 	out := []string{
-		st.Title.Render(c.Email) + "  " + name,
-		st.Muted.Render("in " + plural(int64(c.ProjectCount), "project", "projects") +
-			" · MRR " + money(c.MRRTotal) +
-			" · first seen " + relTime(sh.now(), c.FirstSeen) +
-			" · last active " + relTime(sh.now(), c.LastSeen)),
+		st.Title.Render(render.Sanitize(c.Email)) + "  " + name,
+		st.Muted.Render("in " + render.Plural(c.ProjectCount, "project", "projects") +
+			" · MRR " + render.Money(c.MRRTotal) +
+			" · first seen " + render.RelTime(sh.now(), c.FirstSeen) +
+			" · last active " + render.RelTime(sh.now(), c.LastSeen)),
 		"",
 	}
 	switch {
@@ -94,11 +95,11 @@ func (d *detail) lines(sh *shared) []string {
 	}
 	for _, e := range d.data.Timeline {
 		m, ok := names[e.Project]
-		badge := "[" + e.Project + "]"
+		badge := "[" + render.Sanitize(e.Project) + "]"
 		if ok {
 			badge = st.Badge(m.Name, m.Color, 0)
 		}
-		line := "  " + pad(relTime(sh.now(), e.At), 9, false) + " " + badge + " " + event(e)
+		line := "  " + pad(render.RelTime(sh.now(), e.At), 9, false) + " " + badge + " " + event(e)
 		out = append(out, ansi.Truncate(line, sh.width, "…"))
 	}
 	return out
@@ -113,14 +114,10 @@ func (d *detail) cards(sh *shared) []string {
 	var rows []string
 	var row []string
 	for _, m := range d.data.Projects {
-		status := m.Status
-		if status == "" {
-			status = "–"
-		}
 		body := []string{
-			st.Badge(m.Name, m.Color, cardW-4) + " " + st.Status(status),
-			st.Muted.Render("first seen  ") + relTime(sh.now(), m.FirstSeen),
-			st.Muted.Render("last active ") + relTime(sh.now(), m.LastSeen),
+			st.Badge(m.Name, m.Color, cardW-4) + " " + st.Status(m.Status),
+			st.Muted.Render("first seen  ") + render.RelTime(sh.now(), m.FirstSeen),
+			st.Muted.Render("last active ") + render.RelTime(sh.now(), m.LastSeen),
 		}
 		params := formatParams(m.Params)
 		if len(params) == 0 {
@@ -153,8 +150,10 @@ func joinGap(boxes []string) []string {
 	return out
 }
 
-// event says what a timeline entry changed.
-func event(e client.Event) string {
+// event says what a timeline entry changed, safe to print.
+func event(e client.Event) string { return render.Sanitize(describeEvent(e)) }
+
+func describeEvent(e client.Event) string {
 	switch e.Kind {
 	case "joined":
 		return "joined"

@@ -76,36 +76,10 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // buildTinycrm builds the real tinycrm binary.
-//
-// Until cmd/tinycrm/main.go passes tuiExtension to newRootCmd (its owner's
-// one-line change), the build swaps in a copy of main.go that does, with
-// go build -overlay, and says so; once main.go has it, this is a plain build.
 func buildTinycrm(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "tinycrm")
-	args := []string{"build", "-o", bin}
-	mainGo, err := filepath.Abs(filepath.Join("..", "cmd", "tinycrm", "main.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(mainGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const plain, wired = "root := newRootCmd(app)\n", "root := newRootCmd(app, tuiExtension)\n"
-	if strings.Contains(string(src), plain) {
-		t.Logf("cmd/tinycrm/main.go does not pass tuiExtension yet: building with it patched in")
-		patched := filepath.Join(dir, "main.go")
-		overlay := filepath.Join(dir, "overlay.json")
-		if err := os.WriteFile(patched, []byte(strings.Replace(string(src), plain, wired, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(overlay, []byte(fmt.Sprintf(`{"Replace":{%q:%q}}`, mainGo, patched)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "-overlay", overlay)
-	}
-	if out, err := exec.CommandContext(ctx, "go", append(args, "tinycrm.dev/tinycrm/cmd/tinycrm")...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "tinycrm.dev/tinycrm/cmd/tinycrm").CombinedOutput(); err != nil {
 		t.Fatalf("build tinycrm: %v\n%s", err, out)
 	}
 	if out, err := exec.CommandContext(ctx, bin, "tui", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "tinycrm tui [filters]") {

@@ -14,6 +14,7 @@ import (
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // Every fetch is a tea.Cmd that makes its own timeout and returns one of the
@@ -174,7 +175,7 @@ func explain(err error, server string) problem {
 	if server != "" {
 		where = server
 	}
-	p := problem{detail: err.Error()}
+	p := problem{detail: render.Sanitize(err.Error())}
 	var api *client.APIError
 	var nerr net.Error
 	switch {

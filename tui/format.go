@@ -3,98 +3,22 @@ package tui
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
+
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
-// Presentation helpers shared by the table and the detail view. They match
-// what the CLI prints on a terminal (SPEC §5: "just now", "3d ago").
+// Presentation helpers of the TUI's own. Relative times, money, counts,
+// badges and statuses come from internal/render, shared with the CLI.
 
-// relTime says how long ago t was, relative to now.
-func relTime(now, t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m ago"
-	case d < 24*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + "h ago"
-	case d < 30*24*time.Hour:
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
-	case d < 365*24*time.Hour:
-		return strconv.Itoa(int(d/(30*24*time.Hour))) + "mo ago"
-	}
-	return strconv.Itoa(int(d/(365*24*time.Hour))) + "y ago"
-}
-
-// compactTime shortens a relTime for narrow columns: "3d", "now".
+// compactTime shortens a render.RelTime for narrow columns: "3d", "now".
 func compactTime(s string) string {
 	if s == "just now" {
 		return "now"
 	}
 	return strings.TrimSuffix(s, " ago")
-}
-
-// money formats a monthly amount: $9, $1,204, $9.50; "–" for none.
-func money(v float64) string {
-	if v == 0 {
-		return "–"
-	}
-	neg := v < 0
-	v = math.Abs(v)
-	whole := math.Floor(v)
-	s := "$" + commas(int64(whole))
-	if cents := math.Round((v - whole) * 100); cents > 0 && cents < 100 {
-		s += fmt.Sprintf(".%02d", int(cents))
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
-
-// commas writes n with thousands separators: 1,204.
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// plural writes "1 customer" or "2 customers".
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return commas(n) + " " + many
-}
-
-// shortStatus abbreviates the well-known statuses for narrow columns.
-func shortStatus(s string) string {
-	switch s {
-	case "trialing":
-		return "trial"
-	case "churned":
-		return "churn"
-	}
-	return s
 }
 
 // formatParams renders params as key=value pairs, sorted by key.
@@ -106,7 +30,7 @@ func formatParams(p map[string]any) []string {
 	sort.Strings(keys)
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, k+"="+formatValue(p[k]))
+		out = append(out, render.Sanitize(k+"="+formatValue(p[k])))
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // prompt is a one-line text input: the live search, the where-expression
@@ -60,7 +61,7 @@ func (p *prompt) view(sh *shared) string {
 	var se *filter.SyntaxError
 	msg := p.err.Error()
 	if errors.As(p.err, &se) {
-		msg = "position " + itoa(se.Pos) + ": " + se.Msg
+		msg = "position " + render.Count(se.Pos) + ": " + se.Msg
 		if col, ok := p.caretColumn(se.Pos); ok {
 			caret := strings.Repeat(" ", ansi.StringWidth(p.label)+1+col) + st.Caret.Render("^")
 			return line + "\n" + caret + "\n" + st.Error.Render(ansi.Truncate(msg, sh.width, "…"))

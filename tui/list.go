@@ -5,6 +5,7 @@ import (
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // list is the customer list on screen: a pager of rows, the cursor and the
@@ -192,14 +193,14 @@ func (l *list) position() string {
 	case !l.loaded || (known && n == 0):
 		return ""
 	case known && l.back:
-		return "row " + itoa(n-l.pos) + " of " + itoa(n)
+		return "row " + render.Count(n-l.pos) + " of " + render.Count(n)
 	case known:
-		return "row " + itoa(l.pos+1) + " of " + itoa(n)
+		return "row " + render.Count(l.pos+1) + " of " + render.Count(n)
 	case l.back:
 		if l.pos == 0 {
 			return "last row"
 		}
-		return "row " + itoa(l.pos+1) + " from the end"
+		return "row " + render.Count(l.pos+1) + " from the end"
 	}
-	return "row " + itoa(l.pos+1)
+	return "row " + render.Count(l.pos+1)
 }

@@ -356,10 +356,15 @@ func TestErrorRetry(t *testing.T) {
 func TestResize(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, sampleSource(), filter.Filter{}, Options{}, 80, 24)
-	for _, size := range [][2]int{{100, 30}, {60, 15}, {200, 50}} {
+	for _, size := range [][2]int{{100, 30}, {60, 15}, {200, 50}, {20, 8}} {
 		h.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		checkFrame(t, h.screen(), size[0], size[1])
+		for _, keys := range [][]string{nil, {"enter"}, {"esc", "p"}, {"esc", "?"}, {"esc", "w"}, {"esc"}} {
+			h.press(keys...)
+			checkFrame(t, h.screen(), size[0], size[1])
+		}
 	}
+	h.send(tea.WindowSizeMsg{Width: 5, Height: 2}) // absurd: drawn at the smallest size, no panic
+	_ = h.screen()
 }
 
 // TestQuit: q and ctrl+c quit from the list, ctrl+c from a prompt.
@@ -376,5 +381,63 @@ func TestQuit(t *testing.T) {
 	h.press("/", "q")
 	if h.quit || h.m.prompt.value() != "q" {
 		t.Error("q in the search input quit instead of typing")
+	}
+}
+
+// TestPasteSearch: pasted text searches like typed text.
+func TestPasteSearch(t *testing.T) {
+	t.Parallel()
+	src := sampleSource()
+	h := newHarness(t, src, filter.Filter{}, Options{}, 80, 24)
+	h.press("/")
+	h.send(tea.PasteMsg{Content: "alice"})
+	fire[searchMsg](h)
+	if f, _ := src.lastCall(); f.Search != "alice" {
+		t.Fatalf("searched %q after a paste", f.Search)
+	}
+}
+
+// TestHostileText: names, emails, params and project names from apps
+// cannot put escape codes on the terminal.
+func TestHostileText(t *testing.T) {
+	t.Parallel()
+	src := sampleSource()
+	evil := "\x1b]0;pwned\x07\x1b[2J"
+	src.rows[0].Name = "Eve" + evil
+	src.rows[0].Email = "eve" + evil + "@example.com"
+	src.rows[0].Projects[0].Name = "App" + evil
+	src.rows[0].Projects[0].Params = map[string]any{"note": "x" + evil}
+	d := src.details[1]
+	d.Customer = src.rows[0]
+	d.Timeline = append(d.Timeline, client.Event{At: testNow, Project: "app-a", Kind: "name", After: []byte(`"Eve\u001b[2J"`)})
+	src.details[1] = d
+	h := newHarness(t, src, filter.Filter{}, Options{NoColor: true}, 100, 30)
+	for _, keys := range [][]string{nil, {"enter"}} {
+		h.press(keys...)
+		if out := h.m.View().Content; strings.Contains(out, "\x1b]") || strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\a") {
+			t.Fatalf("escape codes from data reached the screen after %v: %q", keys, out)
+		}
+	}
+}
+
+// TestFailedFilterChange: when the new filter's first page fails, the
+// error shows and r retries it.
+func TestFailedFilterChange(t *testing.T) {
+	t.Parallel()
+	src := sampleSource()
+	h := newHarness(t, src, filter.Filter{}, Options{}, 80, 24)
+	src.mu.Lock()
+	src.err = &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	src.mu.Unlock()
+	h.press("m")
+	if s := h.screen(); !strings.Contains(s, "cannot reach") {
+		t.Fatalf("the failure is not shown:\n%s", s)
+	}
+	src.mu.Lock()
+	src.err = nil
+	src.mu.Unlock()
+	h.press("r")
+	if f, _ := src.lastCall(); f.MinProjects != 2 || !strings.Contains(h.screen(), "row 1 of 5") {
+		t.Fatalf("r did not retry the new filter (%+v):\n%s", f, h.screen())
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // mode is what the keyboard is talking to.
@@ -143,7 +144,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil {
 			m.setNote("export failed: "+msg.err.Error(), true)
 		} else {
-			m.setNote("exported "+plural(msg.rows, "customer", "customers")+" to "+msg.path, false)
+			m.setNote("exported "+render.Plural(msg.rows, "customer", "customers")+" to "+msg.path, false)
 		}
 		return m, nil
 	case searchMsg:
@@ -156,9 +157,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
 	}
-	if m.prompt != nil { // paste and the like
-		_, cmd := m.prompt.update(msg)
-		return m, cmd
+	if m.prompt != nil { // a paste, and the like
+		return m, m.edit(msg)
 	}
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // key routes a key press to the current mode.
@@ -146,23 +147,40 @@ func (m *model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.closePrompt()
 		return nil
 	}
+	return m.edit(msg)
+}
+
+// edit passes a key or a paste to the open prompt and reacts to a change
+// of its text: the search searches again after a pause, a where input
+// that showed an error checks again, the export path forgets its error.
+func (m *model) edit(msg tea.Msg) tea.Cmd {
 	changed, cmd := m.prompt.update(msg)
 	if !changed {
 		return cmd
 	}
-	f := m.f
-	f.Search = strings.TrimSpace(m.prompt.value())
-	if err := f.Validate(); err != nil {
-		m.prompt.err = err
-		return cmd
+	switch m.mode {
+	case modeSearch:
+		f := m.f
+		f.Search = strings.TrimSpace(m.prompt.value())
+		if err := f.Validate(); err != nil {
+			m.prompt.err = err
+			return cmd
+		}
+		m.prompt.err = nil
+		if f.Search == m.f.Search {
+			return cmd
+		}
+		m.f = f
+		m.searchSeq++
+		return tea.Batch(cmd, m.sh.after(searchDebounce, searchMsg{seq: m.searchSeq}))
+	case modeWhere:
+		if m.prompt.err != nil { // once wrong, say as soon as it is right
+			_, m.prompt.err = m.withWhere(m.prompt.value())
+		}
+	case modeExport:
+		m.prompt.err = nil
 	}
-	m.prompt.err = nil
-	if f.Search == m.f.Search {
-		return cmd
-	}
-	m.f = f
-	m.searchSeq++
-	return tea.Batch(cmd, m.sh.after(searchDebounce, searchMsg{seq: m.searchSeq}))
+	return cmd
 }
 
 // whereKey: enter parses; a malformed expression stays in the input with
@@ -182,11 +200,7 @@ func (m *model) whereKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.closePrompt()
 		return m.setFilter(f)
 	}
-	changed, cmd := m.prompt.update(msg)
-	if changed && m.prompt.err != nil { // once wrong, say as soon as it is right
-		_, m.prompt.err = m.withWhere(m.prompt.value())
-	}
-	return cmd
+	return m.edit(msg)
 }
 
 // withWhere is the filter with its last where-expression replaced by src
@@ -237,9 +251,7 @@ func (m *model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.setNote("exporting "+m.describe()+" to "+path+"…", false)
 		return exportTo(ctx, m.sh.src, m.f, format, path)
 	}
-	_, cmd := m.prompt.update(msg)
-	m.prompt.err = nil
-	return cmd
+	return m.edit(msg)
 }
 
 // errString is a plain error message.
@@ -300,7 +312,7 @@ func (m *model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 func (m *model) projectPicker() *picker {
 	items := make([]pickItem, 0, len(m.projects))
 	for _, p := range m.projects {
-		items = append(items, pickItem{value: p.Slug, label: m.sh.styles.Badge(p.Name, p.Color, 0), hint: p.Slug + " · " + plural(p.Customers, "customer", "customers")})
+		items = append(items, pickItem{value: p.Slug, label: m.sh.styles.Badge(p.Name, p.Color, 0), hint: p.Slug + " · " + render.Plural(p.Customers, "customer", "customers")})
 	}
 	// Slugs in the filter that the server did not list (yet) stay choosable.
 	for _, s := range m.f.Projects {

@@ -6,6 +6,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // picker is a list to choose from: several items (projects, statuses),
@@ -132,7 +134,7 @@ func (p *picker) view(sh *shared, height int) string {
 		b.WriteString("\n" + pad(line, inner, false))
 	}
 	if n := len(p.items) - (p.off + rows); n > 0 {
-		b.WriteString("\n" + st.Muted.Render("  ↓ "+itoa(n)+" more"))
+		b.WriteString("\n" + st.Muted.Render("  ↓ "+render.Count(n)+" more"))
 	}
 	return st.Box.Width(min(inner+4, sh.width)).Render(b.String())
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // state returns the screen to show instead of the table when there are no
@@ -52,7 +53,7 @@ func (m *model) emptyWorkspace() string {
 	}
 	if n := m.stats.Projects; n > 0 {
 		step1 = []string{
-			"1. You have " + plural(n, "project", "projects") + ". Lost its key? Make another:",
+			"1. You have " + render.Plural(n, "project", "projects") + ". Lost its key? Make another:",
 			"     " + st.Accent.Render("tinycrm projects keys create SLUG"),
 		}
 	}

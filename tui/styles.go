@@ -8,6 +8,9 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // palette is every colour the TUI uses, picked for the terminal's
@@ -43,7 +46,8 @@ type Styles struct {
 	Check                                 lipgloss.Style
 	Help                                  help.Styles
 	Input                                 textinput.Styles
-	status                                map[string]string // rendered well-known statuses
+	// theme renders badges, statuses and money exactly as the CLI does.
+	theme render.Theme
 	// badges memoizes rendered badges by name and colour: the table draws
 	// the same few on every row of every frame. Only the model's goroutine
 	// renders, so it needs no lock.
@@ -108,35 +112,26 @@ func newStyles(dark, noColor bool) Styles {
 	}
 	s.Input.Focused.Prompt = s.Accent
 
-	s.status = map[string]string{}
-	for name, st := range map[string]lipgloss.Style{
-		"paid": fg(p.ok), "trialing": fg(p.warn), "free": fg(p.muted), "churned": fg(p.err),
-		"trial": fg(p.warn), "churn": fg(p.err), // the short forms
-	} {
-		s.status[name] = st.Render(name)
-	}
+	s.theme = render.New(render.Options{Color: !noColor})
 	s.badges = map[[2]string]string{}
 	return s
 }
 
-// Status renders a membership status in its colour.
-func (s Styles) Status(status string) string {
-	if r, ok := s.status[status]; ok {
-		return r
-	}
-	return status
-}
+// Status renders a membership status as the CLI does (paid green,
+// trialing blue, free grey, churned red; "" as "-").
+func (s Styles) Status(status string) string { return s.theme.Status(status) }
 
-// Badge renders a project badge: the name on the project's colour, or
-// [Name] without colour. width > 0 cuts the name to fit that many cells
-// in total.
+// Statuses renders a customer's statuses in badge order, as the CLI does.
+func (s Styles) Statuses(ms []client.Membership) string { return s.theme.Statuses(ms) }
+
+// MRR renders a customer's total MRR, a dim "-" when none, as the CLI does.
+func (s Styles) MRR(v float64) string { return s.theme.MRR(v) }
+
+// Badge renders a project badge as the CLI does: the name on the project's
+// colour, or [Name] without colour. width > 0 cuts the name to fit that
+// many cells in total.
 func (s Styles) Badge(name, hex string, width int) string {
-	if s.noColor || hex == "" {
-		if width > 0 {
-			name = ansi.Truncate(name, max(width-2, 1), "…")
-		}
-		return "[" + name + "]"
-	}
+	name = render.Sanitize(name)
 	if width > 0 {
 		name = ansi.Truncate(name, max(width-2, 1), "…")
 	}
@@ -144,8 +139,7 @@ func (s Styles) Badge(name, hex string, width int) string {
 	if r, ok := s.badges[k]; ok {
 		return r
 	}
-	bg := lipgloss.Color(hex)
-	r := lipgloss.NewStyle().Background(bg).Foreground(contrast(bg)).Padding(0, 1).Render(name)
+	r := s.theme.Badge(name, hex)
 	if len(s.badges) < maxBadgeCache {
 		s.badges[k] = r
 	}
@@ -158,17 +152,6 @@ const maxBadgeCache = 1024
 
 // badgeWidth is the cells a badge of name takes.
 func badgeWidth(name string) int { return ansi.StringWidth(name) + 2 }
-
-// contrast picks black or white text for a background colour.
-func contrast(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	// Relative luminance, roughly (sRGB weights on 16-bit channels).
-	lum := (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 65535
-	if lum > 0.55 {
-		return lipgloss.Color("#000000")
-	}
-	return lipgloss.Color("#FFFFFF")
-}
 
 // pad fits a styled string into exactly w cells: cut with "…" or padded
 // with spaces, on the right (or on the left when right is set).

@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // The customer table: column layout and row rendering. It draws whatever
@@ -35,25 +36,24 @@ const fullTimeWidth = 8
 // needs is the width each column's content wants, measured on the rows on
 // screen, so the layout follows the data.
 type needs struct {
-	email, name, badges, statusShort, status, mrr int
+	email, name, badges, status, mrr int
 }
 
 func measure(rows []client.Customer) needs {
-	n := needs{email: 5, name: 4, badges: 7, statusShort: 5, status: 6, mrr: 3}
+	n := needs{email: 5, name: 4, badges: 7, status: 6, mrr: 3}
 	for _, c := range rows {
 		n.email = max(n.email, ansi.StringWidth(c.Email))
 		n.name = max(n.name, ansi.StringWidth(c.Name))
-		n.mrr = max(n.mrr, len(money(c.MRRTotal)))
-		b, s, ss := 0, 0, 0
+		n.mrr = max(n.mrr, ansi.StringWidth(render.Money(c.MRRTotal)))
+		b, s := 0, 0
 		for i, m := range c.Projects {
 			if i > 0 {
-				b, s, ss = b+1, s+1, ss+1
+				b, s = b+1, s+1 // the gap between badges, the "·" between statuses
 			}
 			b += badgeWidth(m.Name)
 			s += max(len(m.Status), 1)
-			ss += max(len(shortStatus(m.Status)), 1)
 		}
-		n.badges, n.status, n.statusShort = max(n.badges, b), max(n.status, s), max(n.statusShort, ss)
+		n.badges, n.status = max(n.badges, b), max(n.status, s)
 	}
 	return n
 }
@@ -87,7 +87,7 @@ func layout(width int, n needs) [numCols]int {
 	grow(colEmail, min(n.email, 32))
 	grow(colBadges, n.badges)
 	grow(colMRR, n.mrr)
-	grow(colStatus, n.statusShort)
+	grow(colStatus, min(n.status, 15))
 	grow(colName, min(n.name, 12))
 	grow(colLast, fullTimeWidth)
 	grow(colStatus, n.status)
@@ -144,17 +144,17 @@ func tableRow(sh *shared, c client.Customer, w [numCols]int, selected bool) stri
 		first = false
 		switch col {
 		case colEmail:
-			b.WriteString(hl(pad(c.Email, w[col], false)))
+			b.WriteString(hl(pad(render.Sanitize(c.Email), w[col], false)))
 		case colName:
-			b.WriteString(hl(pad(c.Name, w[col], false)))
+			b.WriteString(hl(pad(render.Sanitize(c.Name), w[col], false)))
 		case colBadges:
 			b.WriteString(pad(badges(st, c.Projects, w[col]), w[col], false))
 		case colStatus:
-			b.WriteString(pad(statuses(st, c.Projects, w[col]), w[col], false))
+			b.WriteString(pad(st.Statuses(c.Projects), w[col], false))
 		case colMRR:
-			b.WriteString(hl(pad(money(c.MRRTotal), w[col], true)))
+			b.WriteString(hl(pad(st.MRR(c.MRRTotal), w[col], true)))
 		case colLast:
-			t := relTime(sh.now(), c.LastSeen)
+			t := render.RelTime(sh.now(), c.LastSeen)
 			if w[col] < fullTimeWidth {
 				t = compactTime(t)
 			}
@@ -171,7 +171,7 @@ func badges(st Styles, ms []client.Membership, width int) string {
 	if len(ms) == 0 {
 		return st.Faint.Render("–")
 	}
-	render := func(cut int) (string, bool) {
+	try := func(cut int) (string, bool) {
 		var parts []string
 		used := 0
 		for i, m := range ms {
@@ -187,13 +187,13 @@ func badges(st Styles, ms []client.Membership, width int) string {
 			rest := len(ms) - i - 1
 			more := 0
 			if rest > 0 {
-				more = len(" +") + len(itoa(rest))
+				more = len(" +") + len(render.Count(rest))
 			}
 			if used+gap+bw+more > width {
 				if used == 0 {
 					return "", false
 				}
-				parts = append(parts, st.Muted.Render("+"+itoa(len(ms)-i)))
+				parts = append(parts, st.Muted.Render("+"+render.Count(len(ms)-i)))
 				return strings.Join(parts, " "), false
 			}
 			parts = append(parts, st.Badge(name, m.Color, 0))
@@ -201,47 +201,16 @@ func badges(st Styles, ms []client.Membership, width int) string {
 		}
 		return strings.Join(parts, " "), true
 	}
-	if s, ok := render(0); ok {
+	if s, ok := try(0); ok {
 		return s
 	}
 	for cut := 8; cut >= 2; cut-- {
-		if s, ok := render(cut); ok {
+		if s, ok := try(cut); ok {
 			return s
 		}
 	}
-	if s, _ := render(2); s != "" {
+	if s, _ := try(2); s != "" {
 		return s
 	}
-	return st.Muted.Render("+" + itoa(len(ms)))
+	return st.Muted.Render("+" + render.Count(len(ms)))
 }
-
-// statuses lists a customer's statuses in badge order, in their colours,
-// abbreviated when the column is narrow.
-func statuses(st Styles, ms []client.Membership, width int) string {
-	join := func(short bool) (string, int) {
-		parts := make([]string, 0, len(ms))
-		n := 0
-		for i, m := range ms {
-			s := m.Status
-			if s == "" {
-				s = "–"
-			}
-			if short {
-				s = shortStatus(s)
-			}
-			if i > 0 {
-				n++
-			}
-			n += ansi.StringWidth(s)
-			parts = append(parts, st.Status(s))
-		}
-		return strings.Join(parts, " "), n
-	}
-	if s, n := join(false); n <= width {
-		return s
-	}
-	s, _ := join(true)
-	return s
-}
-
-func itoa(n int) string { return commas(int64(n)) }

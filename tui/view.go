@@ -5,6 +5,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // The screen, top to bottom: header, filter line (or the search input),
@@ -73,9 +75,9 @@ func (m *model) header() string {
 	st := m.sh.styles
 	h := st.Title.Render("TinyCRM")
 	if s := m.stats; s != nil {
-		h += "  " + plural(s.Customers, "customer", "customers") + st.Muted.Render(" · ") +
-			plural(s.Projects, "project", "projects") + st.Muted.Render(" · ") +
-			commas(s.MultiProject) + " in 2+"
+		h += "  " + render.Plural(s.Customers, "customer", "customers") + st.Muted.Render(" · ") +
+			render.Plural(s.Projects, "project", "projects") + st.Muted.Render(" · ") +
+			render.Count(s.MultiProject) + " in 2+"
 	}
 	return h
 }
@@ -153,16 +155,22 @@ func (m *model) footer() string {
 		return st.OK.Render(m.note)
 	case m.mode == modeDetail:
 		if n := m.detail.below(m.sh, m.bodyHeight()); n > 0 {
-			return st.Muted.Render("↓ " + plural(int64(n), "more line", "more lines"))
+			return st.Muted.Render("↓ " + render.Plural(n, "more line", "more lines"))
 		}
 		return ""
-	case m.list.err != nil && m.list.loaded:
+	case m.list.err != nil && !m.stateShown():
 		p := explain(m.list.err, m.sh.opts.Server)
 		return st.Error.Render(p.title) + st.Muted.Render(" · r to retry")
 	case m.list.pg.loading() && m.list.loaded:
 		return st.Muted.Render("loading…")
 	}
 	return st.Muted.Render(m.list.position())
+}
+
+// stateShown reports whether a state screen replaces the table.
+func (m *model) stateShown() bool {
+	_, ok := m.state()
+	return ok
 }
 
 func (m *model) helpLine() string {
@@ -182,7 +190,7 @@ func (m *model) helpLine() string {
 	case modeDetail:
 		h = k.detailHelp()
 	default:
-		if _, bad := m.state(); bad && m.list.err != nil {
+		if m.stateShown() && m.list.err != nil {
 			h = k.errorHelp()
 		} else {
 			h = k.listHelp()
