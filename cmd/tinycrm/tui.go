@@ -18,7 +18,7 @@ func tuiExtension(app *App, root *cobra.Command) {
 	app.OpenTUI = func(ctx context.Context, c *client.Client, f filter.Filter) error {
 		return tui.Run(ctx, c, f, tuiOptions(app, c))
 	}
-	cmd := newTUICmd(app)
+	cmd := newTUICmd(app, nil)
 	cmd.GroupID = "customers"
 	root.AddCommand(cmd)
 }
@@ -26,11 +26,11 @@ func tuiExtension(app *App, root *cobra.Command) {
 type tuiCmdOptions struct {
 	app     *App
 	filters filterFlags
-	// runF opens the TUI; tests replace it to check flag parsing alone.
-	runF func(ctx context.Context, c *client.Client, f filter.Filter) error
 }
 
-func newTUICmd(app *App) *cobra.Command {
+// newTUICmd builds `tinycrm tui`. runF, when not nil, replaces opening the
+// TUI, so tests can check the flags alone (as gh's commands do).
+func newTUICmd(app *App, runF func(ctx context.Context, c *client.Client, f filter.Filter) error) *cobra.Command {
 	o := &tuiCmdOptions{app: app}
 	cmd := &cobra.Command{
 		Use:   "tui [filters]",
@@ -59,7 +59,7 @@ every key, q quits. NO_COLOR turns colours off.`,
 			if err != nil {
 				return err
 			}
-			run := o.runF
+			run := runF
 			if run == nil {
 				run = app.OpenTUI
 			}
