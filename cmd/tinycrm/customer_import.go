@@ -434,7 +434,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 		verb = "checking"
 	}
 	showProgress := func(force bool) {
-		line := fmt.Sprintf("%s %s: %s rows", verb, o.file, render.Count(stats.rows.Load()))
+		line := fmt.Sprintf("%s %s: %s", verb, o.file, render.Plural(stats.rows.Load(), "row", "rows"))
 		if size > 0 {
 			line = progressBar(float64(counted.n.Load())/float64(size), 20) + " " + line
 		}

@@ -26,7 +26,7 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	app := newApp(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	// Commands defined in other files of this package register here as
 	// Extensions: tui.go's tuiExtension adds `tinycrm tui` and sets
