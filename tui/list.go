@@ -114,6 +114,7 @@ func (l *list) move(sh *shared, f filter.Filter, delta int) tea.Cmd {
 	if l.back {
 		delta = -delta
 	}
+	l.keepID = 0 // the user moved: a refresh must not pull the cursor back
 	l.pos += delta
 	l.clamp()
 	l.pg.trim(l.pos)

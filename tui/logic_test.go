@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"image/color"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
@@ -439,5 +441,20 @@ func TestFailedFilterChange(t *testing.T) {
 	h.press("r")
 	if f, _ := src.lastCall(); f.MinProjects != 2 || !strings.Contains(h.screen(), "row 1 of 5") {
 		t.Fatalf("r did not retry the new filter (%+v):\n%s", f, h.screen())
+	}
+}
+
+// TestLightBackground: the styles follow the terminal's background.
+func TestLightBackground(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sampleSource(), filter.Filter{}, Options{}, 80, 24)
+	dark := h.m.View().Content
+	h.send(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.sh.dark {
+		t.Fatal("a white background was taken for dark")
+	}
+	light := h.m.View().Content
+	if light == dark || ansi.Strip(light) != ansi.Strip(dark) {
+		t.Fatal("a light background should change the colours and nothing else")
 	}
 }

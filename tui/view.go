@@ -18,7 +18,6 @@ import (
 func (m *model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
-	v.WindowTitle = "TinyCRM"
 	return v
 }
 
