@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,19 @@ func TestDemo(t *testing.T) {
 	}
 	if pids := processesMentioning(tmp); len(pids) > 0 {
 		t.Errorf("processes still running on %s: %v", tmp, pids)
+	}
+
+	// A reader that goes away early (| head) leaves nothing behind either.
+	cmd := exec.Command("sh", "-c", shellQuote(binary(t))+" demo --customers 30 | head -2")
+	cmd.Env = e.baseEnv(runOpts{noEnv: true, env: []string{"TMPDIR=" + tmp}})
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "== Customers") {
+		t.Errorf("demo | head: %v\n%s", err, out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "tinycrm-demo-*")); len(left) != 0 {
+		t.Errorf("demo | head left behind: %v", left)
+	}
+	if pids := processesMentioning(tmp); len(pids) > 0 {
+		t.Errorf("demo | head: processes still running on %s: %v", tmp, pids)
 	}
 }
 

@@ -73,6 +73,10 @@ func exitCode(err error, server string) (int, string) {
 	if isCobraUsage(err) {
 		return exitUsage, err.Error()
 	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of our output went away (| head): nothing to say.
+		return exitOK, ""
+	}
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupt, "interrupted"
 	}

@@ -27,6 +27,10 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// A closed pipe (tinycrm customers --all | head) must not kill the
+	// process outright: writes fail with EPIPE instead, the command stops,
+	// and the demo still stops its PostgreSQL and deletes its data.
+	signal.Ignore(syscall.SIGPIPE)
 	app := newApp(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	// Commands defined in other files of this package register here as
 	// Extensions: tui.go's tuiExtension adds `tinycrm tui` and sets
