@@ -48,10 +48,12 @@ type Styles struct {
 	Input                                 textinput.Styles
 	// theme renders badges, statuses and money exactly as the CLI does.
 	theme render.Theme
-	// badges memoizes rendered badges by name and colour: the table draws
-	// the same few on every row of every frame. Only the model's goroutine
-	// renders, so it needs no lock.
-	badges map[[2]string]string
+	// badges and statuses memoize rendered badges (by name and colour) and
+	// statuses: the table draws the same few on every row of every frame.
+	// Only the model's goroutine renders, so they need no lock.
+	badges   map[[2]string]string
+	statuses map[string]string
+	dot      string // the separator of statuses
 }
 
 // newStyles builds the styles for a dark or light background; with
@@ -114,15 +116,36 @@ func newStyles(dark, noColor bool) Styles {
 
 	s.theme = render.New(render.Options{Color: !noColor})
 	s.badges = map[[2]string]string{}
+	s.statuses = map[string]string{}
+	s.dot = s.theme.Dim("·")
 	return s
 }
 
 // Status renders a membership status as the CLI does (paid green,
 // trialing blue, free grey, churned red; "" as "-").
-func (s Styles) Status(status string) string { return s.theme.Status(status) }
+func (s Styles) Status(status string) string {
+	if r, ok := s.statuses[status]; ok {
+		return r
+	}
+	r := s.theme.Status(status)
+	if len(s.statuses) < maxCache {
+		s.statuses[status] = r
+	}
+	return r
+}
 
-// Statuses renders a customer's statuses in badge order, as the CLI does.
-func (s Styles) Statuses(ms []client.Membership) string { return s.theme.Statuses(ms) }
+// Statuses renders a customer's statuses in badge order, joined by "·",
+// as the CLI does (render.Theme.Statuses), from the memo.
+func (s Styles) Statuses(ms []client.Membership) string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString(s.dot)
+		}
+		b.WriteString(s.Status(m.Status))
+	}
+	return b.String()
+}
 
 // MRR renders a customer's total MRR, a dim "-" when none, as the CLI does.
 func (s Styles) MRR(v float64) string { return s.theme.MRR(v) }
@@ -140,15 +163,15 @@ func (s Styles) Badge(name, hex string, width int) string {
 		return r
 	}
 	r := s.theme.Badge(name, hex)
-	if len(s.badges) < maxBadgeCache {
+	if len(s.badges) < maxCache {
 		s.badges[k] = r
 	}
 	return r
 }
 
-// maxBadgeCache bounds the badge memo (a workspace has few projects; this
-// only guards against a pathological one).
-const maxBadgeCache = 1024
+// maxCache bounds each memo (a workspace has few projects and statuses;
+// this only guards against a pathological one).
+const maxCache = 1024
 
 // badgeWidth is the cells a badge of name takes.
 func badgeWidth(name string) int { return ansi.StringWidth(name) + 2 }

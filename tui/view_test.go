@@ -11,6 +11,7 @@ import (
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/internal/render"
 )
 
 // Golden frames of every state and mode, at 80×24 and 120×40. Frames are
@@ -109,6 +110,31 @@ func checkFrame(t *testing.T, out string, w, h int) {
 	for i, l := range lines {
 		if n := len([]rune(l)); n > w {
 			t.Errorf("line %d is %d wide, more than %d: %q", i+1, n, w, l)
+		}
+	}
+}
+
+// TestSameAsCLI: badges, statuses and MRR are exactly what the CLI's
+// render.Theme prints, in colour and without.
+func TestSameAsCLI(t *testing.T) {
+	t.Parallel()
+	ms := sampleSource().rows[0].Projects
+	ms = append(ms, client.Membership{Name: "No Status", Color: "#123456"})
+	for _, noColor := range []bool{false, true} {
+		st := newStyles(true, noColor)
+		th := render.New(render.Options{Color: !noColor})
+		for range 2 { // the second time from the memo
+			if got, want := st.Statuses(ms), th.Statuses(ms); got != want {
+				t.Errorf("noColor=%v: statuses %q, CLI %q", noColor, got, want)
+			}
+			for _, m := range ms {
+				if got, want := st.Badge(m.Name, m.Color, 0), th.Badge(m.Name, m.Color); got != want {
+					t.Errorf("noColor=%v: badge %q, CLI %q", noColor, got, want)
+				}
+			}
+		}
+		if got, want := st.MRR(0), th.MRR(0); got != want {
+			t.Errorf("MRR %q, CLI %q", got, want)
 		}
 	}
 }
