@@ -5,12 +5,12 @@ import "charm.land/bubbles/v2/key"
 // keyMap is every key binding of the TUI. Each mode shows its own subset
 // in the help line (see the *Help methods).
 type keyMap struct {
-	Up, Down, PageUp, PageDown, Top, Bottom  key.Binding
-	Search, Projects, Multi, Status, Where   key.Binding
-	Sort, Open, Export, Refresh, Clear       key.Binding
-	Help, Quit, Back                         key.Binding
-	Toggle, Apply, Cancel, Reverse, ScrollUp key.Binding
-	ScrollDown, Retry                        key.Binding
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Search, Projects, Multi, Status, Where  key.Binding
+	Sort, Open, Export, Refresh, Clear      key.Binding
+	Help, Quit, Back                        key.Binding
+	Toggle, Apply, Cancel, Reverse, Scroll  key.Binding
+	Retry                                   key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -18,32 +18,31 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Up:         b([]string{"up", "k"}, "↑/k", "up"),
-		Down:       b([]string{"down", "j"}, "↓/j", "down"),
-		PageUp:     b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
-		PageDown:   b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
-		Top:        b([]string{"g", "home"}, "g", "top"),
-		Bottom:     b([]string{"G", "end"}, "G", "bottom"),
-		Search:     b([]string{"/"}, "/", "search"),
-		Projects:   b([]string{"p"}, "p", "projects"),
-		Multi:      b([]string{"m"}, "m", "2+ projects"),
-		Status:     b([]string{"s"}, "s", "status"),
-		Where:      b([]string{"w"}, "w", "where"),
-		Sort:       b([]string{"o"}, "o", "sort"),
-		Open:       b([]string{"enter"}, "enter", "open"),
-		Export:     b([]string{"e"}, "e", "export"),
-		Refresh:    b([]string{"r"}, "r", "refresh"),
-		Clear:      b([]string{"x"}, "x", "clear filters"),
-		Help:       b([]string{"?"}, "?", "help"),
-		Quit:       b([]string{"q", "ctrl+c"}, "q", "quit"),
-		Back:       b([]string{"esc"}, "esc", "back"),
-		Toggle:     b([]string{"space", "x"}, "space", "toggle"),
-		Apply:      b([]string{"enter"}, "enter", "apply"),
-		Cancel:     b([]string{"esc"}, "esc", "cancel"),
-		Reverse:    b([]string{"-", "r"}, "-", "reverse"),
-		ScrollUp:   b([]string{"up", "k"}, "↑↓", "scroll"),
-		ScrollDown: b([]string{"down", "j"}, "↓/j", "scroll"),
-		Retry:      b([]string{"r"}, "r", "retry"),
+		Up:       b([]string{"up", "k"}, "↑/k", "up"),
+		Down:     b([]string{"down", "j"}, "↓/j", "down"),
+		PageUp:   b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
+		PageDown: b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
+		Top:      b([]string{"g", "home"}, "g", "top"),
+		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
+		Search:   b([]string{"/"}, "/", "search"),
+		Projects: b([]string{"p"}, "p", "projects"),
+		Multi:    b([]string{"m"}, "m", "2+ projects"),
+		Status:   b([]string{"s"}, "s", "status"),
+		Where:    b([]string{"w"}, "w", "where"),
+		Sort:     b([]string{"o"}, "o", "sort"),
+		Open:     b([]string{"enter"}, "enter", "open"),
+		Export:   b([]string{"e"}, "e", "export"),
+		Refresh:  b([]string{"r"}, "r", "refresh"),
+		Clear:    b([]string{"x"}, "x", "clear filters"),
+		Help:     b([]string{"?"}, "?", "help"),
+		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Back:     b([]string{"esc"}, "esc", "back"),
+		Toggle:   b([]string{"space", "x"}, "space", "toggle"),
+		Apply:    b([]string{"enter"}, "enter", "apply"),
+		Cancel:   b([]string{"esc"}, "esc", "cancel"),
+		Reverse:  b([]string{"-", "r"}, "-", "reverse"),
+		Scroll:   b([]string{"up", "down", "k", "j"}, "↑↓", "scroll"),
+		Retry:    b([]string{"r"}, "r", "retry"),
 	}
 }
 
@@ -88,7 +87,7 @@ func (k keyMap) inputHelp(apply string) helpKeys {
 
 // detailHelp is the help of the detail view.
 func (k keyMap) detailHelp() helpKeys {
-	return helpKeys{short: []key.Binding{k.ScrollUp, k.PageDown, k.Back, k.Quit}}
+	return helpKeys{short: []key.Binding{k.Scroll, k.PageDown, k.Back, k.Quit}}
 }
 
 // errorHelp is the help of the error screen.
