@@ -5,7 +5,7 @@ package server
 // using the project key as its write key (HTTP Basic user name; bearer() in
 // auth.go reads it).
 //
-// Mapping, decided here and documented in docs/api.md:
+// Mapping (where SPEC §8 is silent, decided here):
 //   - the email is traits.email, else context.traits.email (else, in a
 //     batch, the batch's context.traits.email), else the email remembered
 //     for the call's userId in this project; a call with none of these
@@ -34,9 +34,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,8 +167,8 @@ func (s *Server) segmentSingle(w http.ResponseWriter, r *http.Request, kind stri
 }
 
 // segmentBatch serves Segment's batch (and import) endpoint: every item is
-// resolved in order, the valid ones are applied in one go like /v1/batch,
-// and the others are reported by index.
+// resolved in order, the valid ones are applied like /v1/batch's, and the
+// others are reported by index.
 func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 	now := s.now()
 	ctx := r.Context()
@@ -197,10 +197,12 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 	msgs := make([]segmentMsg, len(req.Batch))
 	bad := make([]error, len(req.Batch))
 	var lookup []string
+	wanted := map[string]bool{}
 	for i, raw := range req.Batch {
 		msgs[i], bad[i] = parseSegmentItem(raw, req.SentAt, req.Context, now)
-		if bad[i] == nil && msgs[i].email == "" && msgs[i].userID != "" && !slices.Contains(lookup, msgs[i].userID) {
-			lookup = append(lookup, msgs[i].userID)
+		if uid := msgs[i].userID; bad[i] == nil && msgs[i].email == "" && uid != "" && !wanted[uid] {
+			wanted[uid] = true
+			lookup = append(lookup, uid)
 		}
 	}
 	people := &segmentPeople{owner: owner}
@@ -223,11 +225,19 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 		index = append(index, i)
 	}
 	s.metrics.writes.WithLabelValues("rejected").Add(float64(len(reply.Rejected)))
-	results, err := s.store.ApplyWrites(ctx, writes)
-	if err != nil {
-		return err
+	// 500 KB holds several thousand small calls; they are applied in
+	// /v1/batch's largest group, in order, so a transaction stays as big as
+	// one /v1/batch may make it. A 503 after an earlier group committed is
+	// safe to retry: Segment's libraries give every call a messageId.
+	results := make([]store.Result, 0, len(writes))
+	for chunk := range slices.Chunk(writes, maxBatchItems) {
+		res, err := s.store.ApplyWrites(ctx, chunk)
+		if err != nil {
+			return err
+		}
+		s.activity.add(chunk, res, s.now())
+		results = append(results, res...)
 	}
-	s.activity.add(writes, results, s.now())
 	for j, res := range results {
 		if !writes[j].Ping {
 			s.countOutcome(res.Outcome)
@@ -519,13 +529,8 @@ func identifyFromTraits(traits map[string]any) (segmentIdentify, error) {
 		req.Status = &status
 	}
 	params := map[string]any{}
-	keys := make([]string, 0, len(traits))
-	for k := range traits {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	from := map[string]string{}
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(traits)) {
 		switch k {
 		case "email", "name", "firstName", "lastName", "status":
 			continue
@@ -558,14 +563,9 @@ func identifyFromTraits(traits map[string]any) (segmentIdentify, error) {
 func sanitizeTrait(path string, v any) (any, error) {
 	switch t := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		out := make(map[string]any, len(t))
 		from := map[string]string{}
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			pk := segmentKey(k)
 			if prev, dup := from[pk]; dup {
 				return nil, badField(path, "keys %q and %q both become %q; rename one", truncate(prev), truncate(k), pk)

@@ -305,6 +305,31 @@ func TestSegmentBatch(t *testing.T) {
 	}
 }
 
+// A batch of more calls than one /v1/batch holds is applied in groups, in
+// order: a userId learnt in the first group resolves in the second.
+func TestSegmentBatchLargerThanOneGroup(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App A")
+	const n = 800
+	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	items := make([]any, 0, 2*n)
+	for i := range n {
+		items = append(items, map[string]any{"type": "identify", "userId": fmt.Sprint(i), "timestamp": base.Format(time.RFC3339Nano),
+			"traits": map[string]any{"email": fmt.Sprintf("u%d@example.com", i)}})
+	}
+	for i := range n {
+		items = append(items, map[string]any{"type": "track", "userId": fmt.Sprint(i), "timestamp": base.Add(time.Minute).Format(time.RFC3339Nano)})
+	}
+	r := e.segment("batch", key, map[string]any{"batch": items}).must(t, http.StatusOK)
+	if r.Body["accepted"] != float64(2*n) || len(r.Body["rejected"].([]any)) != 0 {
+		t.Fatalf("reply %.300s", r.Raw)
+	}
+	for _, i := range []int{0, n - 1} {
+		sameTime(t, "last_seen", e.customer(fmt.Sprintf("u%d@example.com", i)).LastSeen, base.Add(time.Minute))
+	}
+}
+
 func TestSegmentMessageIDDedupe(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
