@@ -158,7 +158,7 @@ func (tm *tmux) capture() string { return tm.run("capture-pane", "-p", "-t", "e2
 // waitFor polls the screen until every pattern matches, and returns it.
 func (tm *tmux) waitFor(what string, patterns ...string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: CI machines are busy
 	for {
 		screen := tm.capture()
 		ok := true
@@ -181,7 +181,7 @@ func (tm *tmux) waitFor(what string, patterns ...string) string {
 // waitExit waits for the program to end and checks it exited with 0.
 func (tm *tmux) waitExit() {
 	tm.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out := strings.TrimSpace(tm.run("list-panes", "-t", "e2e", "-F", "#{pane_dead} #{pane_dead_status}"))
 		if out == "1 0" {
