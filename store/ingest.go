@@ -704,34 +704,71 @@ func (s *Store) AddActivity(ctx context.Context, counts map[ActivityKey]Activity
 }
 
 // applyPings moves last_seen of existing memberships (and their customers).
-// Customers are locked first, in (workspace, email) order, like identifies.
+// Customers are locked first, in (workspace, email) order, like identifies;
+// every look-up is by primary key, whatever the size of the project.
 func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
-	n := len(idx)
-	ws, ps := make([]int64, n), make([]int64, n)
-	emails, ats := make([]string, n), make([]time.Time, n)
-	for j, i := range idx {
+	type pingKey struct {
+		ws      int64
+		email   string
+		project int64
+	}
+	latest := map[pingKey]time.Time{}
+	for _, i := range idx {
 		w := writes[i]
-		ws[j], ps[j], emails[j], ats[j] = w.WorkspaceID, w.ProjectID, w.Email, w.At
+		k := pingKey{w.WorkspaceID, w.Email, w.ProjectID}
+		if w.At.After(latest[k]) {
+			latest[k] = w.At
+		}
 		results[i] = Result{Outcome: Applied}
 	}
-	_, err := tx.Exec(ctx, `
-		WITH u AS (
-			SELECT w, e, p, max(a) AS a FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[]) AS u(w, e, p, a)
-			GROUP BY w, e, p),
-		locked AS (
-			SELECT c.workspace_id, c.id, c.email
-			FROM (SELECT DISTINCT w, e FROM u ORDER BY w, e) k
-			CROSS JOIN LATERAL (
-				SELECT * FROM customers c WHERE c.workspace_id = k.w AND c.email = k.e FOR UPDATE) c),
-		moved AS (
-			UPDATE memberships m SET last_seen = GREATEST(m.last_seen, u.a)
-			FROM u JOIN locked l ON l.workspace_id = u.w AND l.email = u.e
-			WHERE m.workspace_id = u.w AND m.customer_id = l.id AND m.project_id = u.p
-			RETURNING m.workspace_id, m.customer_id, m.last_seen)
-		UPDATE customers c SET last_seen = GREATEST(c.last_seen, t.last_seen)
-		FROM (SELECT workspace_id, customer_id, max(last_seen) AS last_seen FROM moved GROUP BY 1, 2) t
-		WHERE c.workspace_id = t.workspace_id AND c.id = t.customer_id`, ws, emails, ps, ats)
-	return err
+	keys := make([]pingKey, 0, len(latest))
+	for k := range latest {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b pingKey) int {
+		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email), cmp.Compare(a.project, b.project))
+	})
+	n := len(keys)
+	ws, ps, emails, ats := make([]int64, n), make([]int64, n), make([]string, n), make([]time.Time, n)
+	for j, k := range keys {
+		ws[j], emails[j], ps[j], ats[j] = k.ws, k.email, k.project, latest[k]
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT c.workspace_id, c.id, u.p, u.a
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(w, e, p, a, n)
+		CROSS JOIN LATERAL (
+			SELECT c.workspace_id, c.id FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e FOR UPDATE) c
+		WHERE EXISTS (SELECT 1 FROM memberships m
+		              WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p)
+		ORDER BY u.n`, ws, emails, ps, ats)
+	if err != nil {
+		return err
+	}
+	var (
+		mws, mcs, mps []int64
+		mats          []time.Time
+		w, c, p       int64
+		a             time.Time
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&w, &c, &p, &a}, func() error {
+		mws, mcs, mps, mats = append(mws, w), append(mcs, c), append(mps, p), append(mats, a)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(mcs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(`
+		UPDATE memberships m SET last_seen = GREATEST(m.last_seen, u.a)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[]) AS u(w, c, p, a)
+		WHERE m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p`, mws, mcs, mps, mats)
+	b.Queue(`
+		UPDATE customers c SET last_seen = GREATEST(c.last_seen, u.a)
+		FROM (SELECT w, c, max(a) AS a FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS u(w, c, a) GROUP BY w, c) u
+		WHERE c.workspace_id = u.w AND c.id = u.c AND c.last_seen < u.a`, mws, mcs, mats)
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // PruneMessageIDs forgets message ids received before cutoff, so the dedupe
