@@ -1,12 +1,13 @@
 # The one test command (README, .ci/run): vet, every Go test with the race
 # detector against throwaway PostgreSQL clusters the tests start, then the
-# JavaScript SDK's tests against a real daemon they start.
+# JavaScript SDK's and the Segment library's tests against a real daemon
+# they start.
 GO  ?= go
 NPM ?= npm
 
-.PHONY: test test-go test-js build bench
+.PHONY: test test-go test-js test-segment build bench
 
-test: test-go test-js
+test: test-go test-js test-segment
 
 test-go:
 	$(GO) vet ./...
@@ -14,6 +15,10 @@ test-go:
 
 test-js:
 	cd sdk/js && $(NPM) ci --no-audit --no-fund && $(NPM) test
+
+# The official Segment Node library, unmodified, against a real daemon.
+test-segment:
+	cd sdk/segment-compat && $(NPM) ci --no-audit --no-fund && $(NPM) test
 
 build:
 	$(GO) build -o bin/ ./cmd/...

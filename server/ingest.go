@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,6 +106,22 @@ type rejectedItem struct {
 }
 
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, maxBatchBody)
+	if err != nil {
+		return err
+	}
+	// Segment libraries that resolve their path against the host (such as
+	// analytics-node with host http://HOST:7070/segment) post Segment's
+	// batch here; serve it as /segment/v1/batch would.
+	var shape struct {
+		Batch json.RawMessage `json:"batch"`
+		Items json.RawMessage `json:"items"`
+	}
+	if json.Unmarshal(body, &shape) == nil && shape.Batch != nil && shape.Items == nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return s.segmentBatch(w, r)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	return s.applyBatch(w, r, ownerFrom(r.Context()))
 }
 

@@ -103,6 +103,21 @@ test("identify, track and page in one batch resolve in order (default flushAt)",
   sameTime(c.last_seen, clicked, "last_seen");
 });
 
+test("host http://HOST:7070/segment with the library's default path works too (SPEC §8)", async () => {
+  const { key } = await api.createProject("Segment Host App");
+  // No path option: the library posts to new URL("/v1/batch", host), which
+  // drops /segment; tinycrmd's /v1/batch recognises Segment's batch body.
+  const analytics = new Analytics({ writeKey: key, host: `${daemon.url}/segment`, flushInterval: 60_000 });
+  const errors = [];
+  analytics.on("error", (err) => errors.push(err));
+  analytics.identify({ userId: "7", traits: { email: "host@example.com", name: "Hosta Segment", plan: "pro" } });
+  await analytics.closeAndFlush({ timeout: 30_000 });
+  assert.deepEqual(errors, []);
+  const c = await api.customer("host@example.com");
+  assert.equal(c.name, "Hosta Segment");
+  assert.deepEqual(c.projects[0].params, { plan: "pro" });
+});
+
 test("a call with only an anonymousId is reported, not guessed", async () => {
   const { key } = await api.createProject("Segment Anonymous App");
   const { analytics, errors, requests } = connect(key, { flushAt: 1, maxRetries: 0 });
