@@ -41,10 +41,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 	seed(ctx, t, d.URL, token)
 
+	// A shell runs tinycrm and writes its exit status to a file: tmux
+	// notices a dead pane only some time after the process ends.
+	status := filepath.Join(dir, "status")
 	tm := startTmux(t, dir, 100, 30, map[string]string{
 		"TINYCRM_URL": d.URL, "TINYCRM_TOKEN": token,
 		"HOME": dir, "XDG_CONFIG_HOME": filepath.Join(dir, "config"), "TERM": "xterm-256color",
-	}, bin, "tui")
+	}, "sh", "-c", `"$0" tui; echo $? > "$1"`, bin, status)
 
 	screen := tm.waitFor("the list", `alice@example\.com`, `3 customers · 3 projects · 2 in 2\+`)
 	if !strings.Contains(screen, "bob@example.com") || !strings.Contains(screen, "carol@example.com") {
@@ -72,7 +75,7 @@ func TestEndToEnd(t *testing.T) {
 	tm.waitFor("the list again", `EMAIL`, `alice@example\.com`)
 
 	tm.send("q")
-	tm.waitExit()
+	tm.waitExit(status)
 }
 
 // buildTinycrm builds the real tinycrm binary.
@@ -128,8 +131,7 @@ type tmux struct {
 func startTmux(t *testing.T, dir string, w, h int, env map[string]string, argv ...string) *tmux {
 	t.Helper()
 	tm := &tmux{t: t, socket: filepath.Join(dir, "tmux.sock")}
-	// remain-on-exit keeps the pane after the program ends, to read its
-	// exit status.
+	// remain-on-exit keeps the last screen for the failure messages.
 	args := []string{"start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
 		"new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
 	for k, v := range env {
@@ -178,17 +180,18 @@ func (tm *tmux) waitFor(what string, patterns ...string) string {
 	}
 }
 
-// waitExit waits for the program to end and checks it exited with 0.
-func (tm *tmux) waitExit() {
+// waitExit waits for the program to end and checks it exited with 0, as
+// the wrapping shell wrote it to the status file.
+func (tm *tmux) waitExit(status string) {
 	tm.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out := strings.TrimSpace(tm.run("list-panes", "-t", "e2e", "-F", "#{pane_dead} #{pane_dead_status}"))
-		if out == "1 0" {
+		b, err := os.ReadFile(status)
+		if err == nil && strings.HasSuffix(string(b), "\n") {
+			if code := strings.TrimSpace(string(b)); code != "0" {
+				tm.t.Fatalf("the program exited with status %s; the screen:\n%s", code, tm.capture())
+			}
 			return
-		}
-		if strings.HasPrefix(out, "1 ") {
-			tm.t.Fatalf("the program exited with status %s; the screen:\n%s", strings.TrimPrefix(out, "1 "), tm.capture())
 		}
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("the program did not quit; the screen:\n%s", tm.capture())

@@ -58,39 +58,47 @@ func measure(rows []client.Customer) needs {
 	return n
 }
 
-// layout gives each column a width for a terminal width. Every column
-// first gets its minimum, in priority order (email and badges first: they
-// say who and where), and is left out when even that does not fit; then
-// they grow towards what the rows need, in the same order. A width of 0
-// hides the column.
+// layout gives each column a width for a terminal width, following what
+// the rows on screen need. Email and badges come first (who, and where):
+// with MRR, the last-active time and the statuses they get a least useful
+// width, then grow until readable; the name is shown only if it then fits
+// readably; last, everything grows towards what it needs. A column that
+// does not fit even its least width is hidden (width 0).
 func layout(width int, n needs) [numCols]int {
-	mins := [numCols]int{colEmail: 12, colName: 6, colBadges: 7, colStatus: 5, colMRR: 3, colLast: 4}
-	priority := []int{colEmail, colBadges, colLast, colMRR, colStatus, colName}
 	avail := width - 2 // the cursor mark and a space
 	var w [numCols]int
 	used := -1 // no gap before the first column
-	for _, c := range priority {
-		if used+1+mins[c] > avail {
-			continue
+	add := func(c, size int) {
+		if used+1+size <= avail {
+			w[c] = size
+			used += 1 + size
 		}
-		w[c] = mins[c]
-		used += 1 + mins[c]
 	}
 	grow := func(c, to int) {
 		if w[c] == 0 || w[c] >= to {
 			return
 		}
-		add := min(to-w[c], avail-used)
-		w[c] += add
-		used += add
+		more := min(to-w[c], avail-used)
+		w[c] += more
+		used += more
 	}
-	grow(colEmail, min(n.email, 32))
-	grow(colBadges, n.badges)
-	grow(colMRR, n.mrr)
-	grow(colStatus, min(n.status, 15))
-	grow(colName, min(n.name, 12))
+	add(colEmail, min(n.email, 16))
+	add(colBadges, min(n.badges, 12))
+	add(colMRR, n.mrr) // money is never cut
+	add(colLast, 4)
+	add(colStatus, min(n.status, 9))
+
+	grow(colEmail, min(n.email, 20))
+	grow(colBadges, min(n.badges, 26))
+	grow(colStatus, min(n.status, 12))
+
+	add(colName, min(n.name, 8))
+
+	grow(colName, min(n.name, 14))
 	grow(colLast, fullTimeWidth)
+	grow(colBadges, n.badges)
 	grow(colStatus, n.status)
+	grow(colEmail, min(n.email, 32))
 	grow(colName, min(n.name, 24))
 	grow(colLast, len("LAST ACTIVE"))
 	grow(colEmail, min(n.email, 48))
