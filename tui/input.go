@@ -51,7 +51,8 @@ func (p *prompt) update(msg tea.Msg) (bool, tea.Cmd) {
 }
 
 // view renders the label and the input, then, when there is an error, a
-// caret under the position it names and the message.
+// caret under the position it names and the message (wrapped, at most
+// three lines).
 func (p *prompt) view(sh *shared) string {
 	st := sh.styles
 	line := st.Accent.Render(p.label) + " " + p.ti.View()
@@ -63,26 +64,15 @@ func (p *prompt) view(sh *shared) string {
 	if errors.As(p.err, &se) {
 		msg = "position " + render.Count(se.Pos) + ": " + se.Msg
 		if col, ok := p.caretColumn(se.Pos); ok {
-			caret := strings.Repeat(" ", ansi.StringWidth(p.label)+1+col) + st.Caret.Render("^")
-			return line + "\n" + caret + "\n" + st.Error.Render(ansi.Truncate(msg, sh.width, "…"))
+			line += "\n" + strings.Repeat(" ", ansi.StringWidth(p.label)+1+col) + st.Caret.Render("^")
 		}
 	}
-	return line + "\n" + st.Error.Render(ansi.Truncate(msg, sh.width, "…"))
+	msg = strings.Join(fit(wrap(msg, sh.width), min(strings.Count(wrap(msg, sh.width), "\n")+1, 3)), "\n")
+	return line + "\n" + st.Error.Render(msg)
 }
 
 // viewHeight is the number of lines view takes.
-func (p *prompt) viewHeight() int {
-	if p.err == nil {
-		return 1
-	}
-	var se *filter.SyntaxError
-	if errors.As(p.err, &se) {
-		if _, ok := p.caretColumn(se.Pos); ok {
-			return 3
-		}
-	}
-	return 2
-}
+func (p *prompt) viewHeight(sh *shared) int { return strings.Count(p.view(sh), "\n") + 1 }
 
 // caretColumn converts a 1-based byte position of the value into the cell
 // column where the input shows it, when the input shows it.

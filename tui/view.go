@@ -53,7 +53,7 @@ func fit(s string, n int) []string {
 // footerHeight is the lines of the status line or the bottom prompt.
 func (m *model) footerHeight() int {
 	if m.prompt != nil && m.mode != modeSearch {
-		return m.prompt.viewHeight()
+		return m.prompt.viewHeight(m.sh)
 	}
 	return 1
 }
