@@ -1,6 +1,6 @@
 module tinycrm.dev/tinycrm
 
-go 1.26
+go 1.26.7
 
 require github.com/jackc/pgx/v5 v5.12.0
 
