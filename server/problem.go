@@ -55,6 +55,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	switch {
 	case errors.As(err, &p):
+		// Copy: problems may be shared values (errUnauthorized) and the
+		// defaults below are filled in per response.
+		cp := *p
+		p = &cp
 	case errors.Is(err, store.ErrNotFound):
 		p = problemf(http.StatusNotFound, "%s", err.Error())
 	case errors.Is(err, store.ErrConflict):
