@@ -382,6 +382,7 @@ func runRevenue(ctx context.Context, o *insightOptions) error {
 	if len(rev.TopCustomers) > 0 {
 		b.WriteString("\n" + th.Header("Top customers by MRR") + "\n")
 		t = render.NewTable(render.CustomerColumns())
+		t.Width = app.TermWidth
 		for _, c := range rev.TopCustomers {
 			t.AddRow(th.CustomerRow(c))
 		}

@@ -75,7 +75,9 @@ func newCustomerWriter(app *App, f format) customerWriter {
 		return &csvWriter{w: bw, cw: csv.NewWriter(bw)}
 	}
 	if app.OutTTY {
-		return &tableWriter{w: bw, th: app.Theme, t: render.NewTable(render.CustomerColumns())}
+		t := render.NewTable(render.CustomerColumns())
+		t.Width = app.TermWidth
+		return &tableWriter{w: bw, th: app.Theme, t: t}
 	}
 	return &tsvWriter{w: bw, plain: render.New(render.Options{})}
 }

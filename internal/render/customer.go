@@ -39,10 +39,10 @@ func (t Theme) MRR(v float64) string {
 // and the TUI: email, name, badges, statuses, MRR, last active.
 func CustomerColumns() []Column {
 	return []Column{
-		{Title: "EMAIL", Max: 40},
-		{Title: "NAME", Max: 24},
+		{Title: "EMAIL", Max: 40, Shrink: true, Min: 24},
+		{Title: "NAME", Max: 24, Shrink: true},
 		{Title: "PROJECTS"},
-		{Title: "STATUS"},
+		{Title: "STATUS", Shrink: true, Min: 10},
 		{Title: "MRR", Right: true},
 		{Title: "LAST ACTIVE"},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
 )
@@ -172,5 +173,47 @@ func TestSanitize(t *testing.T) {
 	}
 	if got := TSV("a\tb", "c"); got != "a b\tc\n" {
 		t.Errorf("TSV %q", got)
+	}
+}
+
+func TestTableWidthCutsLongLines(t *testing.T) {
+	t.Parallel()
+	th := New(Options{Color: true, Now: time.Now})
+	tb := NewTable([]Column{{Title: "EMAIL"}, {Title: "BADGES"}})
+	tb.Width = 20
+	tb.AddRow([]string{"someone.long@example.com", th.Badge("App A", "#e69f00")})
+	tb.AddRow([]string{"a@b.io", "x"})
+	var b strings.Builder
+	if err := tb.Render(&b, th); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), b.String())
+	}
+	for _, l := range lines {
+		if w := lipgloss.Width(l); w > 20 {
+			t.Errorf("line %q is %d cells wide, want ≤ 20", l, w)
+		}
+	}
+	if !strings.HasSuffix(ansi.Strip(lines[1]), "…") {
+		t.Errorf("a cut line should end in …: %q", ansi.Strip(lines[1]))
+	}
+}
+
+func TestTableShrinksNameBeforeEmail(t *testing.T) {
+	t.Parallel()
+	th := New(Options{Now: time.Now})
+	tb := NewTable([]Column{{Title: "EMAIL", Shrink: true, Min: 24}, {Title: "NAME", Shrink: true}, {Title: "MRR", Right: true}})
+	tb.Width = 42
+	tb.AddRow([]string{"someone.long@example.com", "A Rather Long Name", "$1,234"})
+	var b strings.Builder
+	if err := tb.Render(&b, th); err != nil {
+		t.Fatal(err)
+	}
+	row := strings.Split(b.String(), "\n")[1]
+	if lipgloss.Width(row) > 42 || !strings.Contains(row, "someone.long@example.com") || !strings.HasSuffix(row, "$1,234") ||
+		!strings.Contains(row, "…") {
+		t.Fatalf("want the name cut, the email and money kept within 42 cells: %q", row)
 	}
 }

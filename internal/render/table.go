@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Column describes one column of a Table.
@@ -16,6 +17,11 @@ type Column struct {
 	Max int
 	// Right aligns the column to the right (numbers, money).
 	Right bool
+	// Shrink lets the column give up width when the table is wider than
+	// Table.Width; shrinkable columns give it up right to left, down to
+	// Min cells each (8 when Min is 0).
+	Shrink bool
+	Min    int
 }
 
 // Table lays out rows of already rendered cells (styled or not) in aligned
@@ -24,8 +30,11 @@ type Table struct {
 	Columns []Column
 	// NoHeader leaves out the header row.
 	NoHeader bool
-	rows     [][]string
-	widths   []int
+	// Width, when positive, cuts every line to that many terminal cells
+	// (ending in "…"), so a wide table never wraps on a narrow terminal.
+	Width  int
+	rows   [][]string
+	widths []int
 }
 
 // NewTable returns an empty table with these columns.
@@ -68,6 +77,7 @@ func (t *Table) Render(w io.Writer, th Theme) error {
 			t.widths[i] = max(t.widths[i], lipgloss.Width(cell))
 		}
 	}
+	t.shrink()
 	var b strings.Builder
 	if !t.NoHeader {
 		titles := make([]string, len(t.Columns))
@@ -85,16 +95,44 @@ func (t *Table) Render(w io.Writer, th Theme) error {
 	return err
 }
 
+// shrink narrows the Shrink columns, right to left, until the table fits Width
+// (or they are down to their minimum); line cuts what no longer fits.
+func (t *Table) shrink() {
+	if t.Width <= 0 {
+		return
+	}
+	total := 2 * (len(t.widths) - 1)
+	for _, w := range t.widths {
+		total += w
+	}
+	for i := len(t.Columns) - 1; i >= 0; i-- {
+		if total <= t.Width {
+			return
+		}
+		minWidth := t.Columns[i].Min
+		if minWidth <= 0 {
+			minWidth = 8
+		}
+		if !t.Columns[i].Shrink || t.widths[i] <= minWidth {
+			continue
+		}
+		cut := min(total-t.Width, t.widths[i]-minWidth)
+		t.widths[i] -= cut
+		total -= cut
+	}
+}
+
 // line writes one row, padded to the column widths, without trailing
 // spaces.
 func (t *Table) line(b *strings.Builder, cells []string, style func(string) string) {
+	start := b.Len()
 	// The last column that has text ends the line.
 	last := len(cells) - 1
 	for last > 0 && cells[last] == "" {
 		last--
 	}
 	for i := 0; i <= last; i++ {
-		cell := cells[i]
+		cell := fit(cells[i], t.widths[i])
 		pad := t.widths[i] - lipgloss.Width(cell)
 		if style != nil {
 			cell = style(cell)
@@ -111,6 +149,13 @@ func (t *Table) line(b *strings.Builder, cells []string, style func(string) stri
 			b.WriteString(strings.Repeat(" ", pad))
 		default:
 			b.WriteString(cell)
+		}
+	}
+	if t.Width > 0 {
+		if whole := b.String(); lipgloss.Width(whole[start:]) > t.Width {
+			b.Reset()
+			b.WriteString(whole[:start])
+			b.WriteString(ansi.Truncate(whole[start:], t.Width, "…"))
 		}
 	}
 	b.WriteByte('\n')
