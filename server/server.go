@@ -26,14 +26,8 @@ type Options struct {
 	RateLimit float64
 	// Now returns the current time; tests may replace it. Default time.Now.
 	Now func() time.Time
-	// Ingest pipeline tuning; defaults: queue 10000, batches of ≤ 500,
-	// 4 workers, 1ms linger, 10s per transaction.
-	QueueSize   int
-	MaxBatch    int
-	Workers     int
-	Linger      time.Duration
-	TxTimeout   time.Duration
-	NoGroupWait bool // linger 0: apply whatever is queued without waiting
+	// TxTimeout bounds one group-commit transaction; default 10s.
+	TxTimeout time.Duration
 }
 
 // Server serves the API. Create it with New and stop it with Close after the
@@ -62,19 +56,9 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	po := pipelineOptions{QueueSize: o.QueueSize, MaxBatch: o.MaxBatch, Workers: o.Workers, Linger: o.Linger, Timeout: o.TxTimeout}
-	if po.QueueSize <= 0 {
-		po.QueueSize = 10000
-	}
-	if po.MaxBatch <= 0 {
-		po.MaxBatch = 500
-	}
-	if po.Workers <= 0 {
-		po.Workers = 4
-	}
-	if po.Linger <= 0 && !o.NoGroupWait {
-		po.Linger = time.Millisecond
-	}
+	// Group commit: up to 500 writes per transaction, 4 workers, and at most
+	// 1ms of waiting for company; a full queue of 10,000 answers 503.
+	po := pipelineOptions{QueueSize: 10000, MaxBatch: 500, Workers: 4, Linger: time.Millisecond, Timeout: o.TxTimeout}
 	if po.Timeout <= 0 {
 		po.Timeout = 10 * time.Second
 	}

@@ -52,14 +52,6 @@ func (s *Store) Bootstrap(ctx context.Context, adminTokenHash []byte) (workspace
 	return workspaceID, created, nil
 }
 
-// AddAdminToken stores another admin token for a workspace (used by tests
-// and by future token management).
-func (s *Store) AddAdminToken(ctx context.Context, workspaceID int64, tokenHash []byte) error {
-	_, err := s.pool.Exec(ctx,
-		"INSERT INTO admin_tokens (workspace_id, token_hash) VALUES ($1, $2)", workspaceID, tokenHash)
-	return translate("add admin token", err)
-}
-
 // AdminWorkspace returns the workspace an admin token hash belongs to, or
 // ErrNotFound.
 func (s *Store) AdminWorkspace(ctx context.Context, tokenHash []byte) (int64, error) {
