@@ -47,3 +47,11 @@ test("the README shows examples/three-apps.mjs exactly", async () => {
   assert.ok(m, "README has the example block");
   assert.equal(m[1], example);
 });
+
+test("examples/three-apps.ts (type-checked by npm test) is the same program as the .mjs that runs", async () => {
+  const fs = await import("node:fs");
+  const withoutRunLine = (s) => s.split("\n").filter((l) => !l.startsWith("//   node examples/")).join("\n");
+  const mjs = fs.readFileSync(path.join(pkg, "examples/three-apps.mjs"), "utf8");
+  const ts = fs.readFileSync(path.join(pkg, "examples/three-apps.ts"), "utf8");
+  assert.equal(withoutRunLine(ts), withoutRunLine(mjs));
+});
