@@ -86,6 +86,9 @@ func jsonProblem(err error) *Problem {
 		return badField("body", "truncated JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return badField("body", "unknown field \"\"")
+		}
 		return badField(name, "unknown field")
 	}
 	return badField("body", "invalid JSON: %s", err.Error())
