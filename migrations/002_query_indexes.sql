@@ -35,9 +35,11 @@ CREATE INDEX memberships_status ON memberships (workspace_id, status, customer_i
 -- tinycrm_time reads a params string holding an ISO date (a UTC day, taken
 -- at midnight) or an RFC 3339 timestamp; anything else, including strings
 -- shaped like a date that is not one (2026-02-30), is NULL, so bad data
--- never makes a filter fail.
+-- never makes a filter fail. The exception block is a subtransaction, which
+-- no query in parallel mode may start (not even the leader above a Gather):
+-- hence PARALLEL UNSAFE, which keeps queries using it out of parallel plans.
 CREATE FUNCTION tinycrm_time(s text) RETURNS timestamptz
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL UNSAFE AS $$
 BEGIN
     IF s !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|z|[+-][0-9]{2}:[0-9]{2}))?$' THEN
         RETURN NULL;

@@ -308,3 +308,43 @@ func TestForgetRacesIngest(t *testing.T) {
 		t.Fatalf("%d customers with totals that do not match their memberships", bad)
 	}
 }
+
+// TestTimeFunctionInParallelPlans runs tinycrm_time under forced parallel
+// plans: a function with an exception block must not be marked parallel
+// safe, or a date filter on a big table fails with a 500 (seen at 1M
+// customers).
+func TestTimeFunctionInParallelPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, err := pgxpool.NewWithConfig(ctx, cfg.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	err = probe.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version)
+	probe.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setting := "debug_parallel_query" // PostgreSQL 16+
+	if version < 160000 {
+		setting = "force_parallel_mode"
+	}
+	cfg.ConnConfig.RuntimeParams[setting] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(tinycrm_time(d)) FROM (VALUES ('2026-02-30'), ('2026-03-29')) v(d)`).Scan(&n); err != nil {
+		t.Fatalf("tinycrm_time in a forced parallel plan: %v", err)
+	}
+	if n != 1 {
+		t.Fatalf("count %d, want 1", n)
+	}
+}
