@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +64,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p = problemf(http.StatusNotFound, "%s", err.Error())
 	case errors.Is(err, store.ErrConflict):
 		p = problemf(http.StatusConflict, "%s", err.Error())
+	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer and it is not a
+		// server failure. 499 is nginx's "client closed request".
+		p = &Problem{Status: 499, Title: "Client Closed Request", Detail: "the client closed the request"}
+		s.log.DebugContext(r.Context(), "client went away", "method", r.Method, "path", r.URL.Path)
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, errOverloaded):
 		p = &Problem{Status: http.StatusServiceUnavailable, RetryAfter: 1,
 			Detail: "the database is unavailable or busy; nothing was acknowledged, retry later"}
