@@ -329,6 +329,9 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id" + inScope +
 			" AND m.status = ANY(" + b.arg(f.Statuses) + "::text[]))")
 	}
+	if err := s.narrowByContainment(ctx, b, workspaceID, f); err != nil {
+		return err
+	}
 	for _, e := range f.Where {
 		conds := make([]string, 0, len(e.Conds))
 		for _, c := range e.Conds {

@@ -348,3 +348,55 @@ func TestTimeFunctionInParallelPlans(t *testing.T) {
 		t.Fatalf("count %d, want 1", n)
 	}
 }
+
+// TestWhereEqualityCommonAndRare lists by a where-equality both when the
+// value is rare (the list is narrowed to the customers the params index
+// finds) and when it is common (more than narrowCap memberships: the plain
+// walk). Both must give exactly the matching customers.
+func TestWhereEqualityCommonAndRare(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app", "other")
+	var calls [][4]string
+	for i := range 5200 {
+		calls = append(calls, [4]string{"app", fmt.Sprintf("common%04d@x.io", i), "paid", `{"plan":"pro","country":"DE"}`})
+	}
+	calls = append(calls,
+		[4]string{"app", "rare1@x.io", "free", `{"plan":"pro","country":"IS"}`},
+		[4]string{"other", "rare2@x.io", "free", `{"country":"IS","seats":3}`},
+		[4]string{"app", "near@x.io", "free", `{"country":"is"}`},
+	)
+	for i := 0; i < len(calls); i += 1000 {
+		f.identify(calls[i:min(i+1000, len(calls))]...)
+	}
+	if _, err := f.pool.Exec(context.Background(), "ANALYZE memberships"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.emails(where(t, "country=IS"))
+	if err != nil || !slices.Equal(got, []string{"rare1", "rare2"}) {
+		t.Fatalf("rare value: %v, %v", got, err)
+	}
+	got, err = f.emails(filter.Filter{Projects: []string{"other"}, Where: where(t, "country=IS, seats=3").Where})
+	if err != nil || !slices.Equal(got, []string{"rare2"}) {
+		t.Fatalf("rare value in a project scope: %v, %v", got, err)
+	}
+	page, err := f.st.ListCustomers(context.Background(), f.ws, store.CustomerQuery{Filter: where(t, "plan=pro"), Limit: store.MaxLimit, Now: time.Now()})
+	if err != nil || len(page.Customers) != store.MaxLimit || page.NextCursor == "" {
+		t.Fatalf("common value: %d customers, cursor %q, %v", len(page.Customers), page.NextCursor, err)
+	}
+	n := 0
+	cursor := ""
+	for {
+		p, err := f.st.ListCustomers(context.Background(), f.ws, store.CustomerQuery{Filter: where(t, "plan=pro"), Limit: store.MaxLimit, Cursor: cursor, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(p.Customers)
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if n != 5201 {
+		t.Fatalf("common value matched %d customers, want 5201", n)
+	}
+}
