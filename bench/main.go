@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"tinycrm.dev/tinycrm/bench/internal/benchkit"
 	"tinycrm.dev/tinycrm/pgcluster"
 )
 
@@ -108,7 +108,7 @@ func run(ctx context.Context, o options) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build tinycrmd (run from the repository root): %w", err)
 	}
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func run(ctx context.Context, o options) error {
 		_ = daemon.Wait()
 	}()
 	base := "http://" + addr
-	if err := waitReady(ctx, base); err != nil {
+	if err := benchkit.WaitReady(ctx, base); err != nil {
 		return err
 	}
 	token, err := os.ReadFile(filepath.Join(dir, "data", "admin.token"))
@@ -154,7 +154,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rss, err := peakRSS(daemon.Process.Pid)
+	rss, err := benchkit.ProcMemory(daemon.Process.Pid, "VmHWM")
 	if err != nil {
 		return err
 	}
@@ -210,34 +210,6 @@ func pgbench(ctx context.Context, c *pgcluster.Cluster, secs int) (float64, erro
 		return 0, fmt.Errorf("no tps in pgbench output: %s", out)
 	}
 	return strconv.ParseFloat(string(m[1]), 64)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return errors.New("tinycrmd did not become ready")
 }
 
 func call(ctx context.Context, hc *http.Client, u, token string, body, out any) error {
@@ -413,19 +385,4 @@ func meanBatch(ctx context.Context, hc *http.Client, base string) (float64, erro
 		return 0, errors.New("no group commits in /metrics")
 	}
 	return sum / count, nil
-}
-
-// peakRSS reads the process's high-water resident set size (VmHWM).
-func peakRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc status")
 }

@@ -38,7 +38,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -54,6 +53,7 @@ import (
 	"syscall"
 	"time"
 
+	"tinycrm.dev/tinycrm/bench/internal/benchkit"
 	"tinycrm.dev/tinycrm/pgcluster"
 )
 
@@ -206,7 +206,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	b.binCLI = filepath.Join(binDir, "tinycrm")
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func run(ctx context.Context, o options) error {
 	}()
 	b.pid = daemon.Process.Pid
 	b.base = "http://" + addr
-	if err := waitReady(ctx, b.base); err != nil {
+	if err := benchkit.WaitReady(ctx, b.base); err != nil {
 		return err
 	}
 	tok, err := os.ReadFile(filepath.Join(b.dir, "data", "admin.token"))
@@ -315,34 +315,6 @@ func (b *bench) autoExplain(ctx context.Context, on bool) error {
 	}
 	time.Sleep(300 * time.Millisecond)
 	return nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func waitReady(ctx context.Context, base string) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return errors.New("tinycrmd did not become ready")
 }
 
 // do sends one request and returns the status and body. A 429 or 503 is
@@ -1013,18 +985,10 @@ type exportResult struct {
 	firstByte      time.Duration
 }
 
-func rss(pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+// vmRSS is the daemon's resident memory now, 0 if it cannot be read.
+func vmRSS(pid int) int64 {
+	n, _ := benchkit.ProcMemory(pid, "VmRSS")
+	return n
 }
 
 type lineCounter struct{ lines, bytes int64 }
@@ -1036,7 +1000,7 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 }
 
 func (b *bench) export(ctx context.Context, format string) (exportResult, error) {
-	r := exportResult{format: format, rssBefore: rss(b.pid), rssMin: math.MaxInt64}
+	r := exportResult{format: format, rssBefore: vmRSS(b.pid), rssMin: math.MaxInt64}
 	b.log.Info("export", "format", format)
 	hc := &http.Client{} // no timeout: a million rows
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.base+"/v1/export?format="+format, nil)
@@ -1057,7 +1021,7 @@ func (b *bench) export(ctx context.Context, format string) (exportResult, error)
 			case <-stop:
 				return
 			case <-t.C:
-				v := rss(b.pid)
+				v := vmRSS(b.pid)
 				mu.Lock()
 				r.rssMin, r.rssMax = min(r.rssMin, v), max(r.rssMax, v)
 				r.samples++
