@@ -60,6 +60,9 @@ const customerColumns = `c.id, c.email, c.name, c.first_seen, c.last_seen, c.pro
 		FROM memberships m JOIN projects p ON p.workspace_id = m.workspace_id AND p.id = m.project_id
 		WHERE m.workspace_id = c.workspace_id AND m.customer_id = c.id), '[]'::jsonb)`
 
+// bareCustomerColumns is customerColumns without the memberships.
+const bareCustomerColumns = `c.id, c.email, c.name, c.first_seen, c.last_seen, c.project_count, c.mrr_total::float8`
+
 func scanCustomer(row pgx.Row) (Customer, error) {
 	var (
 		c        Customer

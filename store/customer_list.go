@@ -76,31 +76,136 @@ func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, q Customer
 	return out, nil
 }
 
+// exportBatch is how many customers ExportCustomers reads per statement.
+const exportBatch = 2000
+
 // ExportCustomers calls fn with every customer that matches f, in its sort
-// order, streaming the rows of one statement (one consistent snapshot) so
-// memory stays constant however many there are. An error from fn stops the
-// export and is returned as is.
+// order, in constant memory. It reads keyset batches of customers without
+// their memberships, then each batch's memberships in one statement, with
+// project names and colours from one look-up: building the memberships as
+// JSON per customer in SQL made the export three times slower. Everything
+// runs in one repeatable-read transaction, so the export is one consistent
+// snapshot. An error from fn stops the export and is returned as is.
 func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
 	b := newSelect(workspaceID)
 	if err := s.applyFilter(ctx, b, workspaceID, f, now); err != nil {
 		return translate("export customers", err)
 	}
-	sql, _ := b.sql(sortColumn(f.Sort), f.Sort.Desc(), nil, 0)
-	rows, err := s.pool.Query(ctx, sql, b.args...)
-	if err != nil {
-		return translate("export customers", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, _, err := scanRow(rows, false)
+	b.bare = true
+	col, desc := sortColumn(f.Sort), f.Sort.Desc()
+	base := len(b.args)
+	var fnErr error
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		projects, err := projectLabels(ctx, tx, workspaceID)
 		if err != nil {
-			return translate("export customers", err)
-		}
-		if err := fn(r.Customer); err != nil {
 			return err
 		}
+		var after *cursor
+		batch := make([]Customer, 0, exportBatch)
+		mrrs := make([]string, 0, exportBatch)
+		for {
+			b.args = b.args[:base]
+			sql, args := b.sql(col, desc, after, exportBatch)
+			rows, err := tx.Query(ctx, sql, args...)
+			if err != nil {
+				return err
+			}
+			batch, mrrs = batch[:0], mrrs[:0]
+			var (
+				c   Customer
+				mrr string
+			)
+			if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Email, &c.Name, &c.FirstSeen, &c.LastSeen, &c.ProjectCount, &c.MRRTotal, &mrr}, func() error {
+				c.FirstSeen, c.LastSeen = utc(c.FirstSeen), utc(c.LastSeen)
+				c.Projects = nil
+				batch, mrrs = append(batch, c), append(mrrs, mrr)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			if err := attachMemberships(ctx, tx, workspaceID, batch, projects); err != nil {
+				return err
+			}
+			for i := range batch {
+				if err := fn(batch[i]); err != nil {
+					fnErr = err
+					return err
+				}
+			}
+			if len(batch) < exportBatch {
+				return nil
+			}
+			last := len(batch) - 1
+			after = &cursor{Key: cursorKey(&batch[last], col.expr, mrrs[last]), ID: batch[last].ID}
+		}
+	})
+	if fnErr != nil {
+		return fnErr
 	}
-	return translate("export customers", rows.Err())
+	return translate("export customers", err)
+}
+
+// projectLabel is what a membership shows of its project.
+type projectLabel struct{ slug, name, color string }
+
+func projectLabels(ctx context.Context, tx pgx.Tx, workspaceID int64) (map[int64]projectLabel, error) {
+	rows, err := tx.Query(ctx, `SELECT id, slug, name, color FROM projects WHERE workspace_id = $1`, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]projectLabel{}
+	var (
+		id int64
+		l  projectLabel
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &l.slug, &l.name, &l.color}, func() error {
+		out[id] = l
+		return nil
+	})
+	return out, err
+}
+
+// attachMemberships reads the memberships of a batch of customers in one
+// statement, in project order like customerColumns.
+func attachMemberships(ctx context.Context, tx pgx.Tx, workspaceID int64, batch []Customer, projects map[int64]projectLabel) error {
+	index := make(map[int64]int, len(batch))
+	ids := make([]int64, len(batch))
+	for i, c := range batch {
+		index[c.ID], ids[i] = i, c.ID
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT customer_id, project_id, status, params, first_seen, last_seen FROM memberships
+		WHERE workspace_id = $1 AND customer_id = ANY($2::bigint[])
+		ORDER BY customer_id, project_id`, workspaceID, ids)
+	if err != nil {
+		return err
+	}
+	var (
+		cid, pid int64
+		m        Membership
+		params   []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&cid, &pid, &m.Status, &params, &m.FirstSeen, &m.LastSeen}, func() error {
+		l := projects[pid]
+		m.Slug, m.Name, m.Color = l.slug, l.name, l.color
+		m.Params = append(json.RawMessage(nil), params...)
+		m.FirstSeen, m.LastSeen = utc(m.FirstSeen), utc(m.LastSeen)
+		c := &batch[index[cid]]
+		c.Projects = append(c.Projects, m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		if batch[i].Projects == nil {
+			batch[i].Projects = []Membership{}
+		}
+	}
+	return nil
 }
 
 // selectBuilder collects the conditions and bound arguments of one customer
@@ -111,6 +216,8 @@ type selectBuilder struct {
 	conds []string
 	// extra is one more selected expression (last), or "".
 	extra string
+	// bare selects the customer columns without their memberships.
+	bare bool
 }
 
 func newSelect(workspaceID int64) *selectBuilder {
@@ -188,7 +295,11 @@ func (b *selectBuilder) sql(col sortCol, desc bool, after *cursor, limit int) (s
 	}
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
-	sb.WriteString(customerColumns)
+	if b.bare {
+		sb.WriteString(bareCustomerColumns)
+	} else {
+		sb.WriteString(customerColumns)
+	}
 	sb.WriteString(", c.mrr_total::text")
 	if b.extra != "" {
 		sb.WriteString(", ")

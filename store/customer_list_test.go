@@ -400,3 +400,72 @@ func TestWhereEqualityCommonAndRare(t *testing.T) {
 		t.Fatalf("common value matched %d customers, want 5201", n)
 	}
 }
+
+// TestExportWalksBatches exports more customers than one export batch, in
+// both directions of a sort with ties, and checks every customer comes once,
+// in order, with their memberships.
+func TestExportWalksBatches(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "a", "b")
+	var calls [][4]string
+	for i := range 4500 {
+		calls = append(calls, [4]string{"a", fmt.Sprintf("p%04d@x.io", i), "paid", fmt.Sprintf(`{"mrr":%d}`, i%7)})
+		if i%3 == 0 {
+			calls = append(calls, [4]string{"b", fmt.Sprintf("p%04d@x.io", i), "free", `{"plan":"x"}`})
+		}
+	}
+	for i := 0; i < len(calls); i += 1000 {
+		f.identify(calls[i:min(i+1000, len(calls))]...)
+	}
+	for _, sort := range []string{"mrr", "-mrr", "email"} {
+		s, err := filter.ParseSort(sort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []store.Customer
+		err = f.st.ExportCustomers(context.Background(), f.ws, filter.Filter{Sort: s}, time.Now(), func(c store.Customer) error {
+			got = append(got, c)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4500 {
+			t.Fatalf("sort %s: exported %d, want 4500", sort, len(got))
+		}
+		seen := map[int64]bool{}
+		for i, c := range got {
+			if seen[c.ID] {
+				t.Fatalf("sort %s: %s exported twice", sort, c.Email)
+			}
+			seen[c.ID] = true
+			n := 0
+			fmt.Sscanf(c.Email, "p%04d@x.io", &n)
+			wantProjects := 1
+			if n%3 == 0 {
+				wantProjects = 2
+			}
+			if len(c.Projects) != wantProjects || c.Projects[0].Slug != "a" || c.ProjectCount != wantProjects {
+				t.Fatalf("sort %s: %s has memberships %+v", sort, c.Email, c.Projects)
+			}
+			if i == 0 {
+				continue
+			}
+			prev := got[i-1]
+			switch sort {
+			case "mrr": // biggest first
+				if prev.MRRTotal < c.MRRTotal {
+					t.Fatalf("sort mrr out of order at %d: %v then %v", i, prev.MRRTotal, c.MRRTotal)
+				}
+			case "-mrr":
+				if prev.MRRTotal > c.MRRTotal {
+					t.Fatalf("sort -mrr out of order at %d: %v then %v", i, prev.MRRTotal, c.MRRTotal)
+				}
+			case "email":
+				if prev.Email >= c.Email {
+					t.Fatalf("sort email out of order at %d", i)
+				}
+			}
+		}
+	}
+}
