@@ -297,9 +297,6 @@ func (c *Cluster) ConnString(database string) string {
 	return u.String()
 }
 
-// Dir returns the absolute cluster directory.
-func (c *Cluster) Dir() string { return c.dir }
-
 // LogPath returns the path of the server's log file.
 func (c *Cluster) LogPath() string { return c.logPath }
 
