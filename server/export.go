@@ -66,6 +66,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	cw := csv.NewWriter(bw)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	var line []byte // one JSON Lines row, reused
 	started, rows := false, 0
 	start := func() error {
 		started = true
@@ -90,7 +91,12 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 		if format == "csv" {
 			err = cw.Write(csvRecord(c))
 		} else {
-			err = enc.Encode(c)
+			var ok bool
+			if line, ok = appendCustomerJSON(line[:0], c); ok {
+				_, err = bw.Write(line)
+			} else {
+				err = enc.Encode(c) // encoding/json's own error for what it rejects
+			}
 		}
 		if err != nil {
 			return errors.Join(errWrite, err)
