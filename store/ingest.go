@@ -156,48 +156,59 @@ type memberKey struct {
 	project int64
 }
 
-// applyIdentifies is the set-based identify: dedupe message ids, drop
-// suppressed emails, lock the existing customers and read their memberships,
-// merge in memory, then write every row once: new customers, memberships,
-// events and changed existing customers.
+// applyIdentifies is the set-based identify. One round trip records the
+// message ids, locks the existing customers in (workspace, email) order,
+// checks suppressions and reads the memberships, as four statements of one
+// pipeline; the merge happens in memory; then new customers are inserted
+// with their final state and everything else is written back in a second
+// pipeline, every row once.
 func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
 	for _, i := range idx {
 		results[i] = Result{Outcome: Applied}
 	}
-	live, err := dedupeMessages(ctx, tx, writes, idx, results)
-	if err != nil {
+	r := newIdentifyRead(writes, idx, results)
+	if err := r.run(ctx, tx); err != nil {
 		return err
+	}
+	live := make([]int, 0, len(idx))
+	for _, i := range idx {
+		w := writes[i]
+		switch {
+		case results[i].Outcome == Duplicate:
+		case w.MessageID != "" && !r.fresh[msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}]:
+			results[i] = Result{Outcome: Duplicate}
+		case r.suppressed[emailKey{w.WorkspaceID, w.Email}]:
+			results[i] = Result{Outcome: Suppressed}
+		default:
+			live = append(live, i)
+		}
 	}
 	if len(live) == 0 {
 		return nil
 	}
-	customers, err := lockCustomers(ctx, tx, writes, live)
-	if err != nil {
-		return err
-	}
-	// Suppression is checked with the customers locked: a forget that held
-	// a row has committed its suppression by the time we get the lock.
-	if live, err = dropSuppressed(ctx, tx, writes, live, results); err != nil {
-		return err
-	}
-	if len(live) == 0 {
-		return nil
-	}
-	members, err := readMemberships(ctx, tx, writes, live, customers)
-	if err != nil {
-		return err
-	}
+	customers := r.customers
+	members := map[memberKey]*memberState{}
 	var events []event
 	for _, i := range live {
 		w := writes[i]
 		c := customers[emailKey{w.WorkspaceID, w.Email}]
-		m := members[memberKey{w.WorkspaceID, w.Email, w.ProjectID}]
+		k := memberKey{w.WorkspaceID, w.Email, w.ProjectID}
+		m, ok := members[k]
+		if !ok {
+			m = &memberState{}
+			if stored, found := r.members[k]; found {
+				*m = *stored
+			}
+			members[k] = m
+		}
 		var params map[string]json.RawMessage
 		if w.Params != nil {
+			var err error
 			if params, err = decodeParams(w.Params); err != nil {
 				return err
 			}
 		}
+		var err error
 		if events, err = applyIdentify(w, c, m, params, events); err != nil {
 			return err
 		}
@@ -220,157 +231,176 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	return tx.SendBatch(ctx, out).Close()
 }
 
-// dedupeMessages records message ids and returns the writes not already
-// applied; repeats (earlier or in this batch) are marked Duplicate.
-func dedupeMessages(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) ([]int, error) {
-	type msgKey struct {
-		ws, project int64
-		id          string
-	}
-	first := map[msgKey]int{}
-	var keys []msgKey
+type msgKey struct {
+	ws, project int64
+	id          string
+}
+
+// identifyRead is the first round trip of a batch: what the merge needs to
+// know, read with the customers locked.
+type identifyRead struct {
+	msgs      []msgKey   // sorted, unique
+	emails    []emailKey // sorted, unique
+	memberIDs []memberKey
+
+	fresh      map[msgKey]bool // message ids recorded now (not seen before)
+	customers  map[emailKey]*customerState
+	suppressed map[emailKey]bool
+	members    map[memberKey]*memberState
+}
+
+// newIdentifyRead collects the batch's keys; a message id repeated within
+// the batch marks the later writes Duplicate at once.
+func newIdentifyRead(writes []Write, idx []int, results []Result) *identifyRead {
+	r := &identifyRead{fresh: map[msgKey]bool{},
+		customers: map[emailKey]*customerState{}, suppressed: map[emailKey]bool{}, members: map[memberKey]*memberState{}}
+	seenMsg := map[msgKey]bool{}
+	seenEmail := map[emailKey]bool{}
+	seenMember := map[memberKey]bool{}
 	for _, i := range idx {
 		w := writes[i]
-		if w.MessageID == "" {
-			continue
+		if w.MessageID != "" {
+			k := msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}
+			if seenMsg[k] {
+				results[i] = Result{Outcome: Duplicate}
+				continue
+			}
+			seenMsg[k] = true
+			r.msgs = append(r.msgs, k)
 		}
-		k := msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}
-		if _, seen := first[k]; seen {
-			results[i] = Result{Outcome: Duplicate}
-			continue
+		if ek := (emailKey{w.WorkspaceID, w.Email}); !seenEmail[ek] {
+			seenEmail[ek] = true
+			r.emails = append(r.emails, ek)
 		}
-		first[k] = i
-		keys = append(keys, k)
+		if mk := (memberKey{w.WorkspaceID, w.Email, w.ProjectID}); !seenMember[mk] {
+			seenMember[mk] = true
+			r.memberIDs = append(r.memberIDs, mk)
+		}
 	}
-	if len(keys) > 0 {
-		slices.SortFunc(keys, func(a, b msgKey) int {
-			return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project), cmp.Compare(a.id, b.id))
-		})
-		ws, ps, ids := make([]int64, len(keys)), make([]int64, len(keys)), make([]string, len(keys))
-		for j, k := range keys {
+	slices.SortFunc(r.msgs, func(a, b msgKey) int {
+		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project), cmp.Compare(a.id, b.id))
+	})
+	slices.SortFunc(r.emails, func(a, b emailKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email)) })
+	return r
+}
+
+// run sends the four reads as one pipeline. Each is its own statement, so
+// each sees what committed before it started: in particular the suppression
+// check runs after the customer locks are held, so a concurrent forget with
+// suppress that held one of them has committed its suppression by then.
+func (r *identifyRead) run(ctx context.Context, tx pgx.Tx) error {
+	b := &pgx.Batch{}
+	if len(r.msgs) > 0 {
+		ws, ps, ids := make([]int64, len(r.msgs)), make([]int64, len(r.msgs)), make([]string, len(r.msgs))
+		for j, k := range r.msgs {
 			ws[j], ps[j], ids[j] = k.ws, k.project, k.id
 		}
-		rows, err := tx.Query(ctx, `
+		b.Queue(`
 			INSERT INTO message_ids (workspace_id, project_id, message_id)
 			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])
 			ON CONFLICT DO NOTHING
 			RETURNING workspace_id, project_id, message_id`, ws, ps, ids)
-		if err != nil {
-			return nil, err
-		}
-		fresh := map[msgKey]bool{}
-		var k msgKey
-		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.project, &k.id}, func() error {
-			fresh[k] = true
-			return nil
-		}); err != nil {
-			return nil, err
-		}
-		for k, i := range first {
-			if !fresh[k] {
-				results[i] = Result{Outcome: Duplicate}
-			}
-		}
 	}
-	live := make([]int, 0, len(idx))
-	for _, i := range idx {
-		if results[i].Outcome == Applied {
-			live = append(live, i)
-		}
-	}
-	return live, nil
-}
-
-// dropSuppressed marks writes for suppressed emails and returns the rest.
-func dropSuppressed(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) ([]int, error) {
-	if len(idx) == 0 {
-		return idx, nil
-	}
-	ws, emails := make([]int64, len(idx)), make([]string, len(idx))
-	for j, i := range idx {
-		ws[j], emails[j] = writes[i].WorkspaceID, writes[i].Email
-	}
-	rows, err := tx.Query(ctx, `
-		SELECT u.n FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(w, e, n)
-		WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = u.w)
-		  AND EXISTS (SELECT 1 FROM suppressions s
-		              WHERE s.workspace_id = u.w AND s.email_hash = tinycrm_email_hash(u.w, u.e))`, ws, emails)
-	if err != nil {
-		return nil, err
-	}
-	suppressed := map[int]bool{}
-	var n int64
-	if _, err := pgx.ForEachRow(rows, []any{&n}, func() error {
-		suppressed[idx[n-1]] = true
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if len(suppressed) == 0 {
-		return idx, nil
-	}
-	live := idx[:0:0]
-	for _, i := range idx {
-		if suppressed[i] {
-			results[i] = Result{Outcome: Suppressed}
-		} else {
-			live = append(live, i)
-		}
-	}
-	return live, nil
-}
-
-// lockCustomers locks the batch's existing customers in (workspace, email)
-// order and returns their state; emails not yet known get a new, unsaved
-// customer that insertNewCustomers creates after the merge. Rows are only
-// locked here: each changed customer is written once, at the end.
-func lockCustomers(ctx context.Context, tx pgx.Tx, writes []Write, idx []int) (map[emailKey]*customerState, error) {
-	firstAt := map[emailKey]time.Time{}
-	for _, i := range idx {
-		w := writes[i]
-		k := emailKey{w.WorkspaceID, w.Email}
-		if t, ok := firstAt[k]; !ok || w.At.Before(t) {
-			firstAt[k] = w.At
-		}
-	}
-	keys := make([]emailKey, 0, len(firstAt))
-	for k := range firstAt {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b emailKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.email, b.email)) })
-	ws, emails := make([]int64, len(keys)), make([]string, len(keys))
-	for j, k := range keys {
+	ws, emails := make([]int64, len(r.emails)), make([]string, len(r.emails))
+	for j, k := range r.emails {
 		ws[j], emails[j] = k.ws, k.email
 	}
 	// The arrays are sorted and the lateral look-up locks row by row in
 	// that order; it also pins the plan to index look-ups.
-	rows, err := tx.Query(ctx, `
+	b.Queue(`
 		SELECT c.workspace_id, c.email, c.id, c.name, c.name_at, c.first_seen, c.last_seen
 		FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(w, e, n)
 		CROSS JOIN LATERAL (
 			SELECT * FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e FOR UPDATE) c
 		ORDER BY u.n`, ws, emails)
-	if err != nil {
-		return nil, err
+	b.Queue(`
+		SELECT u.w, u.e FROM unnest($1::bigint[], $2::text[]) AS u(w, e)
+		WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.workspace_id = u.w)
+		  AND EXISTS (SELECT 1 FROM suppressions s
+		              WHERE s.workspace_id = u.w AND s.email_hash = tinycrm_email_hash(u.w, u.e))`, ws, emails)
+	mws, mes, mps := make([]int64, len(r.memberIDs)), make([]string, len(r.memberIDs)), make([]int64, len(r.memberIDs))
+	for j, k := range r.memberIDs {
+		mws[j], mes[j], mps[j] = k.ws, k.email, k.project
 	}
-	out := make(map[emailKey]*customerState, len(keys))
-	var (
-		k  emailKey
-		st customerState
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.email, &st.id, &st.name, &st.nameAt, &st.firstSeen, &st.lastSeen}, func() error {
-		c := st
-		out[k] = &c
-		return nil
-	}); err != nil {
-		return nil, err
+	b.Queue(`
+		SELECT u.w, u.e, u.p, m.status, m.params, m.first_seen, m.last_seen, m.state_at
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS u(w, e, p)
+		CROSS JOIN LATERAL (SELECT c.id FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e) c
+		CROSS JOIN LATERAL (
+			SELECT * FROM memberships m
+			WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p) m`, mws, mes, mps)
+
+	br := tx.SendBatch(ctx, b)
+	if err := r.read(br); err != nil {
+		_ = br.Close()
+		return err
 	}
-	for _, k := range keys {
-		if _, ok := out[k]; !ok {
-			out[k] = &customerState{isNew: true, firstSeen: firstAt[k], lastSeen: firstAt[k]}
+	return br.Close()
+}
+
+func (r *identifyRead) read(br pgx.BatchResults) error {
+	if len(r.msgs) > 0 {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		var k msgKey
+		if _, err := pgx.ForEachRow(rows, []any{&k.ws, &k.project, &k.id}, func() error {
+			r.fresh[k] = true
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	var (
+		ek emailKey
+		st customerState
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&ek.ws, &ek.email, &st.id, &st.name, &st.nameAt, &st.firstSeen, &st.lastSeen}, func() error {
+		c := st
+		r.customers[ek] = &c
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range r.emails {
+		if _, ok := r.customers[k]; !ok {
+			// Times are set by the first call merged (customerState.see).
+			r.customers[k] = &customerState{isNew: true}
+		}
+	}
+	if rows, err = br.Query(); err != nil {
+		return err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&ek.ws, &ek.email}, func() error {
+		r.suppressed[ek] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	if rows, err = br.Query(); err != nil {
+		return err
+	}
+	var (
+		mk     memberKey
+		ms     memberState
+		params []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&mk.ws, &mk.email, &mk.project, &ms.status, &params, &ms.firstSeen, &ms.lastSeen, &ms.stateAt}, func() error {
+		m := ms
+		m.exists = true
+		var err error
+		if m.params, err = decodeParams(params); err != nil {
+			return err
+		}
+		r.members[mk] = &m
+		return nil
+	})
+	return err
 }
 
 // errLostRace means a concurrent batch created a customer this batch was
@@ -474,57 +504,6 @@ func sumMRR(values []json.RawMessage) (string, error) {
 		prec = 20
 	}
 	return total.FloatString(prec), nil
-}
-
-// readMemberships loads the memberships the batch touches. The customer rows
-// are locked, and every writer of a membership holds its customer's lock,
-// so these rows cannot change under us. New customers have none.
-func readMemberships(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, customers map[emailKey]*customerState) (map[memberKey]*memberState, error) {
-	out := map[memberKey]*memberState{}
-	emailOf := map[int64]string{}
-	var ws, cs, ps []int64
-	for _, i := range idx {
-		w := writes[i]
-		k := memberKey{w.WorkspaceID, w.Email, w.ProjectID}
-		if _, ok := out[k]; ok {
-			continue
-		}
-		out[k] = &memberState{}
-		c := customers[emailKey{w.WorkspaceID, w.Email}]
-		if c.isNew {
-			continue
-		}
-		emailOf[c.id] = w.Email
-		ws, cs, ps = append(ws, k.ws), append(cs, c.id), append(ps, k.project)
-	}
-	if len(cs) == 0 {
-		return out, nil
-	}
-	rows, err := tx.Query(ctx, `
-		SELECT m.workspace_id, m.customer_id, m.project_id, m.status, m.params, m.first_seen, m.last_seen, m.state_at
-		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(w, c, p)
-		CROSS JOIN LATERAL (
-			SELECT * FROM memberships m
-			WHERE m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p) m`, ws, cs, ps)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		wsID, cid, pid int64
-		st             memberState
-		params         []byte
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&wsID, &cid, &pid, &st.status, &params, &st.firstSeen, &st.lastSeen, &st.stateAt}, func() error {
-		m := out[memberKey{wsID, emailOf[cid], pid}]
-		*m = st
-		m.exists = true
-		var err error
-		m.params, err = decodeParams(params)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // writeMemberships inserts new memberships and updates changed ones.

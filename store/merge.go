@@ -37,8 +37,13 @@ type customerState struct {
 	recount   bool // project_count / mrr_total must be recomputed
 }
 
-// see widens the customer's first_seen/last_seen to include t.
+// see widens the customer's first_seen/last_seen to include t; a new
+// customer's first call sets both.
 func (c *customerState) see(t time.Time) {
+	if c.firstSeen.IsZero() {
+		c.firstSeen, c.lastSeen, c.moved = t, t, true
+		return
+	}
 	if t.Before(c.firstSeen) {
 		c.firstSeen, c.moved = t, true
 	}
