@@ -54,6 +54,7 @@ func (s *Server) forgetCustomer(w http.ResponseWriter, r *http.Request) error {
 		}
 		key = e
 	}
+	defer s.counts.invalidate(workspaceFrom(r.Context()))
 	res, err := s.store.ForgetCustomer(r.Context(), workspaceFrom(r.Context()), key, o)
 	if err != nil {
 		return queryError(err)

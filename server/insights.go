@@ -20,7 +20,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err := onlyParams(r.URL.Query()); err != nil {
 		return err
 	}
-	st, err := s.store.Stats(r.Context(), workspaceFrom(r.Context()))
+	st, err := s.counts.Stats(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -46,9 +46,8 @@ type keyReply struct {
 }
 
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
-	// Counts this daemon holds are written first, so the list is current.
-	s.activity.flush()
-	ps, err := s.store.ListProjects(r.Context(), workspaceFrom(r.Context()))
+	// The counts are at most a few seconds old (countcache.go).
+	ps, err := s.counts.Projects(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -57,8 +56,22 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	slug := r.PathValue("slug")
+	// Answered from the cached list when the project is in it; otherwise
+	// (a missing project, or one created by another daemon) from the store.
+	ps, err := s.counts.Projects(ctx, workspaceFrom(ctx))
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Slug == slug {
+			writeJSON(w, http.StatusOK, p)
+			return nil
+		}
+	}
 	s.activity.flush()
-	p, err := s.store.GetProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"))
+	p, err := s.store.GetProject(ctx, workspaceFrom(ctx), slug)
 	if err != nil {
 		return err
 	}
@@ -114,6 +127,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.counts.invalidate(ws)
 	p, _, err := s.store.CreateProject(ctx, ws, np, nk)
 	if err != nil {
 		return err
@@ -149,6 +163,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 		c := strings.ToLower(*req.Color)
 		patch.Color = &c
 	}
+	defer s.counts.invalidate(workspaceFrom(r.Context()))
 	p, err := s.store.UpdateProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), patch)
 	if err != nil {
 		return err
@@ -158,6 +173,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
+	defer s.counts.invalidate(workspaceFrom(r.Context()))
 	if err := s.store.DeleteProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug")); err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ type Server struct {
 	keys     *keyCache
 	metrics  *metrics
 	activity *activity
+	counts   *countCache
 	janitor  *janitor
 	pipeline *pipeline
 	mux      *http.ServeMux
@@ -72,6 +73,7 @@ func New(o Options) (*Server, error) {
 		metrics: m,
 	}
 	s.activity = newActivity(o.Store, o.Logger, 2*time.Second)
+	s.counts = s.newCounts()
 	s.janitor = startJanitor(o.Store, o.Logger, o.Now, time.Hour)
 	s.pipeline = newPipeline(o.Store, m, s.activity, po)
 	s.mux = http.NewServeMux()
