@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tinycrm.dev/tinycrm/store"
+)
+
+func TestCountCacheExpiresAndInvalidates(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	c := newCountCache(200*time.Millisecond, func(context.Context, int64) (store.Stats, error) {
+		return store.Stats{Customers: n.Add(1)}, nil
+	}, func(context.Context, int64) ([]store.Project, error) { return nil, nil })
+	c.keepWarm = 0 // no background refresh: entries expire
+	ctx := context.Background()
+	get := func() int64 {
+		t.Helper()
+		st, err := c.Stats(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Customers
+	}
+	if a, b := get(), get(); a != 1 || b != 1 {
+		t.Fatalf("within the TTL: %d, %d", a, b)
+	}
+	c.invalidate(1)
+	if v := get(); v != 2 {
+		t.Fatalf("after invalidate: %d", v)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if v := get(); v != 3 {
+		t.Fatalf("after the TTL: %d", v)
+	}
+}
+
+func TestCountCacheDropsLoadsBeganBeforeInvalidate(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	started, release := make(chan struct{}), make(chan struct{})
+	c := newCountCache(time.Minute, func(context.Context, int64) (store.Stats, error) {
+		v := n.Add(1)
+		if v == 1 {
+			close(started)
+			<-release
+		}
+		return store.Stats{Customers: v}, nil
+	}, nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = c.Stats(context.Background(), 1)
+	}()
+	<-started
+	c.invalidate(1) // a write commits while the load runs
+	close(release)
+	<-done
+	if st, _ := c.Stats(context.Background(), 1); st.Customers != 2 {
+		t.Fatalf("stale load was kept: %+v", st)
+	}
+}
+
+func TestCountCacheKeepsReadEntriesWarm(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int64
+	c := newCountCache(200*time.Millisecond, func(context.Context, int64) (store.Stats, error) {
+		return store.Stats{Customers: n.Add(1)}, nil
+	}, nil)
+	ctx := context.Background()
+	if st, _ := c.Stats(ctx, 1); st.Customers != 1 {
+		t.Fatalf("first = %+v", st)
+	}
+	time.Sleep(500 * time.Millisecond)
+	before := n.Load()
+	st, _ := c.Stats(ctx, 1)
+	if before < 2 || st.Customers != before || n.Load() != before {
+		t.Fatalf("read after 2.5 TTLs: %+v, %d loads before, %d after", st, before, n.Load())
+	}
+}
