@@ -81,3 +81,16 @@ func TestCountCacheKeepsReadEntriesWarm(t *testing.T) {
 		t.Fatalf("read after 2.5 TTLs: %+v, %d loads before, %d after", st, before, n.Load())
 	}
 }
+
+// BenchmarkCountCacheHit is a GET /v1/stats answered from memory.
+func BenchmarkCountCacheHit(b *testing.B) {
+	c := newCountCache(time.Minute, func(context.Context, int64) (store.Stats, error) {
+		return store.Stats{Customers: 1}, nil
+	}, nil)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := c.Stats(ctx, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
