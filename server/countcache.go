@@ -33,6 +33,7 @@ type countCache struct {
 	entries map[int64]*countEntry
 	gen     map[int64]uint64 // bumped by invalidate, so a load begun before it is not kept
 	running bool             // the refresh loop runs while there are entries
+	closed  bool             // set by close: no more background refreshes
 }
 
 type countEntry struct {
@@ -132,10 +133,18 @@ func (c *countCache) keep(ws int64, g uint64, read bool, set func(*countEntry)) 
 	if read {
 		e.readAt = time.Now()
 	}
-	if !c.running {
+	if !c.running && !c.closed {
 		c.running = true
 		go c.loop()
 	}
+}
+
+// close stops background refreshes (the loop ends at its next tick), so
+// nothing queries the store once the server is closed.
+func (c *countCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
 }
 
 // loop refreshes, every quarter ttl, the entries due to expire before the
@@ -161,7 +170,7 @@ func (c *countCache) loop() {
 				projects = append(projects, ws)
 			}
 		}
-		if len(c.entries) == 0 {
+		if len(c.entries) == 0 || c.closed {
 			c.running = false
 			c.mu.Unlock()
 			return

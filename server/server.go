@@ -100,6 +100,7 @@ func (s *Server) Close() {
 	s.pipeline.close()
 	s.activity.close()
 	s.janitor.close()
+	s.counts.close()
 }
 
 // route is one entry of the API's route table.
