@@ -93,6 +93,12 @@ export function admin({ url, token }) {
       if (res.status !== 201) throw new Error(`create project ${name}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },
+    /** stats returns the workspace's counts. */
+    async stats() {
+      const res = await call("GET", "/v1/stats");
+      if (res.status !== 200) throw new Error(`stats: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
     /** customer returns the customer with their timeline, or null. */
     async customer(email) {
       const res = await call("GET", `/v1/customers/${encodeURIComponent(email)}`);
