@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,8 +179,19 @@ func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.
 		return err
 	}
 	s.activity.add(writes, results, s.now())
+	s.tally(r.Context(), &reply, writes, results, index)
+	writeJSON(w, http.StatusOK, reply)
+	return nil
+}
+
+// tally adds a batch's outcomes to its reply (and the metrics): result j
+// belongs to request item index[j]. A write that failed alone is reported
+// as rejected, to be retried. Rejections end up in item order.
+func (s *Server) tally(ctx context.Context, reply *batchReply, writes []store.Write, results []store.Result, index []int) {
 	for j, res := range results {
-		s.countOutcome(res.Outcome)
+		if !writes[j].Ping {
+			s.countOutcome(res.Outcome)
+		}
 		switch res.Outcome {
 		case store.Applied:
 			reply.Accepted++
@@ -188,13 +200,11 @@ func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.
 		case store.Suppressed:
 			reply.Suppressed++
 		case store.Failed:
-			s.log.ErrorContext(r.Context(), "batch item failed", "index", index[j], "err", res.Err)
+			s.log.ErrorContext(ctx, "batch item failed", "index", index[j], "err", res.Err)
 			reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "could not be stored; retry it"})
 		}
 	}
 	slices.SortFunc(reply.Rejected, func(a, b rejectedItem) int { return a.Index - b.Index })
-	writeJSON(w, http.StatusOK, reply)
-	return nil
 }
 
 func rejection(i int, err error) rejectedItem {

@@ -238,26 +238,10 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 		s.activity.add(chunk, res, s.now())
 		results = append(results, res...)
 	}
-	for j, res := range results {
-		if !writes[j].Ping {
-			s.countOutcome(res.Outcome)
-		}
-		switch res.Outcome {
-		case store.Applied:
-			reply.Accepted++
-		case store.Duplicate:
-			reply.Duplicates++
-		case store.Suppressed:
-			reply.Suppressed++
-		case store.Failed:
-			s.log.ErrorContext(ctx, "segment batch item failed", "index", index[j], "err", res.Err)
-			reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "could not be stored; retry it"})
-		}
-	}
+	s.tally(ctx, &reply.batchReply, writes, results, index)
 	if err := s.store.RememberSegmentUsers(ctx, people.learnt); err != nil {
 		return err
 	}
-	slices.SortFunc(reply.Rejected, func(a, b rejectedItem) int { return a.Index - b.Index })
 	writeJSON(w, http.StatusOK, reply)
 	return nil
 }
