@@ -76,9 +76,7 @@ func printCustomerJSON(app *App, d client.CustomerDetail) error {
 	for i := range d.Timeline {
 		d.Timeline[i].At = d.Timeline[i].At.UTC()
 	}
-	enc := newEncoder(app.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(d)
+	return printJSON(app, d)
 }
 
 // printCustomerCard prints the human view: a header, one card per

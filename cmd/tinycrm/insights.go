@@ -229,13 +229,6 @@ func markAtRisk(c client.Customer, risk []client.AtRisk) client.Customer {
 	return c
 }
 
-// printJSON prints v indented.
-func printJSON(app *App, v any) error {
-	enc := newEncoder(app.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func runOverlap(ctx context.Context, o *insightOptions) error {
 	c, err := o.app.Client()
 	if err != nil {

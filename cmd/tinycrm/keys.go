@@ -73,9 +73,7 @@ func runKeyList(ctx context.Context, o *keyListOptions) error {
 		if keys == nil {
 			keys = []client.Key{}
 		}
-		enc := newEncoder(app.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(keys)
+		return printJSON(app, keys)
 	}
 	if !app.OutTTY {
 		for _, k := range keys {
@@ -191,9 +189,7 @@ func runKeyCreate(ctx context.Context, o *keyCreateOptions) error {
 	app := o.app
 	switch {
 	case o.out.json:
-		enc := newEncoder(app.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(k)
+		return printJSON(app, k)
 	case !app.OutTTY:
 		printf(app.Out, "%s\n", k.Secret)
 		return nil

@@ -89,6 +89,14 @@ func newEncoder(w io.Writer) *json.Encoder {
 	return enc
 }
 
+// printJSON writes v as indented JSON to stdout: the --json output of every
+// command that prints one object or array.
+func printJSON(app *App, v any) error {
+	enc := newEncoder(app.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // customerJSON is a customer in the JSON shape of SPEC §5: projects and
 // params never null, times in UTC.
 func customerJSON(c client.Customer) client.Customer {

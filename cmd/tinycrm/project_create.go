@@ -58,9 +58,7 @@ func runProjectCreate(ctx context.Context, o *projectCreateOptions) error {
 	app := o.app
 	switch {
 	case o.out.json:
-		enc := newEncoder(app.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return printJSON(app, p)
 	case !app.OutTTY:
 		printf(app.Out, "%s\n", p.Key)
 	default:

@@ -69,9 +69,7 @@ func runProjectList(ctx context.Context, o *projectListOptions) error {
 		if ps == nil {
 			ps = []client.Project{}
 		}
-		enc := newEncoder(app.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ps)
+		return printJSON(app, ps)
 	}
 	if !app.OutTTY {
 		for _, p := range ps {
