@@ -114,16 +114,18 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 	// Segment libraries that resolve their path against the host (such as
 	// analytics-node with host http://HOST:7070/segment) post Segment's
 	// batch here; serve it as /segment/v1/batch would.
-	var shape struct {
-		Batch json.RawMessage `json:"batch"`
-		Items json.RawMessage `json:"items"`
+	// The byte probe spares ordinary batches a second full parse.
+	if bytes.Contains(body, []byte(`"batch"`)) {
+		var shape struct {
+			Batch json.RawMessage `json:"batch"`
+			Items json.RawMessage `json:"items"`
+		}
+		if json.Unmarshal(body, &shape) == nil && shape.Batch != nil && shape.Items == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			return s.segmentBatch(w, r)
+		}
 	}
-	if json.Unmarshal(body, &shape) == nil && shape.Batch != nil && shape.Items == nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		return s.segmentBatch(w, r)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return s.applyBatch(w, r, ownerFrom(r.Context()))
+	return s.applyBatch(w, r, ownerFrom(r.Context()), body)
 }
 
 func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
@@ -132,18 +134,18 @@ func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.applyBatch(w, r, store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID})
-}
-
-// applyBatch validates every item, applies the valid ones in one transaction
-// (a batch is already a group, so it bypasses the pipeline) and reports the
-// invalid ones by index.
-func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.KeyOwner) error {
-	now := s.now()
 	body, err := readBody(w, r, maxBatchBody)
 	if err != nil {
 		return err
 	}
+	return s.applyBatch(w, r, store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID}, body)
+}
+
+// applyBatch validates every item, applies the valid ones in one transaction
+// (a batch is already a group, so it bypasses the pipeline) and reports the
+// invalid ones by index. body is the request body, already read.
+func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.KeyOwner, body []byte) error {
+	now := s.now()
 	var req struct {
 		Items []json.RawMessage `json:"items"`
 	}
