@@ -126,23 +126,9 @@ func (p *pipeline) work() {
 // fill adds queued writes to batch until it is full or linger has passed
 // since the batch started; it returns false when the queue is closed.
 func (p *pipeline) fill(batch *[]*pending, timer *time.Timer) bool {
-	if p.linger > 0 {
-		timer.Reset(p.linger)
-		defer timer.Stop()
-	}
+	timer.Reset(p.linger)
+	defer timer.Stop()
 	for len(*batch) < p.maxBatch {
-		select {
-		case pd, ok := <-p.queue:
-			if !ok {
-				return false
-			}
-			*batch = append(*batch, pd)
-			continue
-		default:
-		}
-		if p.linger <= 0 {
-			return true
-		}
 		select {
 		case pd, ok := <-p.queue:
 			if !ok {
