@@ -58,8 +58,14 @@ type CustomerPage struct {
 // its sort order, using keyset pagination on (sort value, id): pages never
 // repeat or skip a customer because others were added meanwhile.
 func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, q CustomerQuery) (CustomerPage, error) {
+	return s.listCustomers(ctx, workspaceID, q, defaultNarrowing)
+}
+
+// listCustomers is ListCustomers with the bounds of narrowing as a
+// parameter, so tests can compare the narrowed and the plain query.
+func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q CustomerQuery, n narrowing) (CustomerPage, error) {
 	b := newSelect(workspaceID)
-	if err := s.applyFilter(ctx, b, workspaceID, q.Filter, q.Now); err != nil {
+	if err := s.applyFilter(ctx, b, workspaceID, q.Filter, q.Now, n); err != nil {
 		return CustomerPage{}, translate("list customers", err)
 	}
 	rows, next, err := s.page(ctx, b, pageSpec{
@@ -88,7 +94,7 @@ const exportBatch = 2000
 // snapshot. An error from fn stops the export and is returned as is.
 func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
 	b := newSelect(workspaceID)
-	if err := s.applyFilter(ctx, b, workspaceID, f, now); err != nil {
+	if err := s.applyFilter(ctx, b, workspaceID, f, now, defaultNarrowing); err != nil {
 		return translate("export customers", err)
 	}
 	b.bare = true
@@ -218,6 +224,8 @@ type selectBuilder struct {
 	extra string
 	// bare selects the customer columns without their memberships.
 	bare bool
+	// from is the customers relation, aliased c; "" is the whole table.
+	from string
 }
 
 func newSelect(workspaceID int64) *selectBuilder {
@@ -305,7 +313,13 @@ func (b *selectBuilder) sql(col sortCol, desc bool, after *cursor, limit int) (s
 		sb.WriteString(", ")
 		sb.WriteString(b.extra)
 	}
-	sb.WriteString("\nFROM customers c\nWHERE ")
+	sb.WriteString("\nFROM ")
+	if b.from != "" {
+		sb.WriteString(b.from)
+	} else {
+		sb.WriteString("customers c")
+	}
+	sb.WriteString("\nWHERE ")
 	sb.WriteString(strings.Join(conds, "\n  AND "))
 	sb.WriteString("\nORDER BY ")
 	sb.WriteString(col.expr + " " + dir)
@@ -409,8 +423,9 @@ func scanRow(rows pgx.Rows, extra bool) (pageRow, string, error) {
 
 // applyFilter turns f into conditions on b (SPEC §4; semantics in the
 // filter package documentation). Project slugs are resolved to ids first,
-// so an unknown slug is reported rather than silently matching nobody.
-func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID int64, f filter.Filter, now time.Time) error {
+// so an unknown slug is reported rather than silently matching nobody. A
+// rare where-equality may narrow the customers read first, within n.
+func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID int64, f filter.Filter, now time.Time, n narrowing) error {
 	ids, err := s.projectIDs(ctx, workspaceID, f.Projects, f.NotProjects)
 	if err != nil {
 		return err
@@ -440,10 +455,14 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id" + inScope +
 			" AND m.status = ANY(" + b.arg(f.Statuses) + "::text[]))")
 	}
-	if err := s.narrowByContainment(ctx, b, workspaceID, f); err != nil {
+	_, exact, err := s.narrow(ctx, b, workspaceID, f, n)
+	if err != nil {
 		return err
 	}
-	for _, e := range f.Where {
+	for i, e := range f.Where {
+		if i == exact {
+			continue // the narrowed customers are exactly its matches
+		}
 		conds := make([]string, 0, len(e.Conds))
 		for _, c := range e.Conds {
 			sql, err := condSQL(b, c)
