@@ -82,76 +82,139 @@ func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q Customer
 	return out, nil
 }
 
-// exportBatch is how many customers ExportCustomers reads per statement.
-const exportBatch = 2000
-
 // ExportCustomers calls fn with every customer that matches f, in its sort
 // order, in constant memory. It reads keyset batches of customers without
 // their memberships, then each batch's memberships in one statement, with
 // project names and colours from one look-up: building the memberships as
 // JSON per customer in SQL made the export three times slower. Everything
 // runs in one repeatable-read transaction, so the export is one consistent
-// snapshot. An error from fn stops the export and is returned as is.
+// snapshot. The next batch is read while fn handles the current one, so the
+// database and the caller's encoding overlap; two batches are held at
+// most. An error from fn stops the export and is returned as is.
 func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
 	b := newSelect(workspaceID)
 	if err := s.applyFilter(ctx, b, workspaceID, f, now, defaultNarrowing); err != nil {
 		return translate("export customers", err)
 	}
 	b.bare = true
-	col, desc := sortColumn(f.Sort), f.Sort.Desc()
-	base := len(b.args)
 	var fnErr error
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		projects, err := projectLabels(ctx, tx, workspaceID)
 		if err != nil {
 			return err
 		}
-		var after *cursor
-		batch := make([]Customer, 0, exportBatch)
-		mrrs := make([]string, 0, exportBatch)
-		for {
-			b.args = b.args[:base]
-			sql, args := b.sql(col, desc, after, exportBatch)
-			rows, err := tx.Query(ctx, sql, args...)
-			if err != nil {
-				return err
+		rctx, stop := context.WithCancel(ctx)
+		defer stop()
+		r := &exportReader{tx: tx, b: b, base: len(b.args), col: sortColumn(f.Sort), desc: f.Sort.Desc(),
+			workspaceID: workspaceID, projects: projects}
+		batches := make(chan exportBatchResult)
+		free := make(chan []Customer, 2)
+		free <- make([]Customer, 0, exportBatch)
+		free <- make([]Customer, 0, exportBatch)
+		go r.run(rctx, batches, free)
+		// The reader must be done with tx before it ends: on every way
+		// out, stop it and wait for it to close batches.
+		defer func() {
+			stop()
+			for range batches {
 			}
-			batch, mrrs = batch[:0], mrrs[:0]
-			var (
-				c   Customer
-				mrr string
-			)
-			if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Email, &c.Name, &c.FirstSeen, &c.LastSeen, &c.ProjectCount, &c.MRRTotal, &mrr}, func() error {
-				c.FirstSeen, c.LastSeen = utc(c.FirstSeen), utc(c.LastSeen)
-				c.Projects = nil
-				batch, mrrs = append(batch, c), append(mrrs, mrr)
-				return nil
-			}); err != nil {
-				return err
+		}()
+		for res := range batches {
+			if res.err != nil {
+				return res.err
 			}
-			if len(batch) == 0 {
-				return nil
-			}
-			if err := attachMemberships(ctx, tx, workspaceID, batch, projects); err != nil {
-				return err
-			}
-			for i := range batch {
-				if err := fn(batch[i]); err != nil {
+			for i := range res.batch {
+				if err := fn(res.batch[i]); err != nil {
 					fnErr = err
 					return err
 				}
 			}
-			if len(batch) < exportBatch {
-				return nil
-			}
-			last := len(batch) - 1
-			after = &cursor{Key: cursorKey(&batch[last], col.expr, mrrs[last]), ID: batch[last].ID}
+			free <- res.batch[:0]
 		}
+		return ctx.Err()
 	})
 	if fnErr != nil {
 		return fnErr
 	}
 	return translate("export customers", err)
+}
+
+// exportBatch is how many customers ExportCustomers reads per statement.
+const exportBatch = 2000
+
+// exportBatchResult is one batch of an export, or the error that ended it.
+type exportBatchResult struct {
+	batch []Customer
+	err   error
+}
+
+// exportReader reads the keyset batches of one export in its transaction.
+type exportReader struct {
+	tx          pgx.Tx
+	b           *selectBuilder
+	base        int // b's arguments before a batch's own
+	col         sortCol
+	desc        bool
+	workspaceID int64
+	projects    map[int64]projectLabel
+}
+
+// run sends each batch, filled into a slice from free, on out until the
+// last one, an error or ctx's end, then closes out.
+func (r *exportReader) run(ctx context.Context, out chan<- exportBatchResult, free <-chan []Customer) {
+	defer close(out)
+	var after *cursor
+	mrrs := make([]string, 0, exportBatch)
+	for {
+		var batch []Customer
+		select {
+		case batch = <-free:
+		case <-ctx.Done():
+			return
+		}
+		var err error
+		batch, mrrs, err = r.read(ctx, after, batch, mrrs[:0])
+		if err == nil && len(batch) == 0 {
+			return
+		}
+		select {
+		case out <- exportBatchResult{batch: batch, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(batch) < exportBatch {
+			return
+		}
+		last := len(batch) - 1
+		after = &cursor{Key: cursorKey(&batch[last], r.col.expr, mrrs[last]), ID: batch[last].ID}
+	}
+}
+
+// read appends the batch after the keyset position (nil: the first) to
+// batch, with their memberships, and each one's exact mrr_total to mrrs.
+func (r *exportReader) read(ctx context.Context, after *cursor, batch []Customer, mrrs []string) ([]Customer, []string, error) {
+	r.b.args = r.b.args[:r.base]
+	sql, args := r.b.sql(r.col, r.desc, after, exportBatch)
+	rows, err := r.tx.Query(ctx, sql, args...)
+	if err != nil {
+		return batch, mrrs, err
+	}
+	var (
+		c   Customer
+		mrr string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&c.ID, &c.Email, &c.Name, &c.FirstSeen, &c.LastSeen, &c.ProjectCount, &c.MRRTotal, &mrr}, func() error {
+		c.FirstSeen, c.LastSeen = utc(c.FirstSeen), utc(c.LastSeen)
+		c.Projects = nil
+		batch, mrrs = append(batch, c), append(mrrs, mrr)
+		return nil
+	}); err != nil {
+		return batch, mrrs, err
+	}
+	if len(batch) == 0 {
+		return batch, mrrs, nil
+	}
+	return batch, mrrs, attachMemberships(ctx, r.tx, r.workspaceID, batch, r.projects)
 }
 
 // projectLabel is what a membership shows of its project.

@@ -247,6 +247,52 @@ func TestExportStopsAtCallbackError(t *testing.T) {
 	}
 }
 
+// TestExportStopsMidBatch stops exports of several batches (the next batch
+// is read while the caller handles one) by a callback error and by the
+// context's end, at a batch boundary and inside a batch: the error comes
+// back, and the store keeps working afterwards.
+func TestExportStopsMidBatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app")
+	var calls [][4]string
+	for i := range 5000 {
+		calls = append(calls, [4]string{"app", fmt.Sprintf("u%04d@x.io", i), "", ""})
+	}
+	for i := 0; i < len(calls); i += 1000 {
+		f.identify(calls[i:min(i+1000, len(calls))]...)
+	}
+	all := filter.Filter{Sort: filter.Sort{Key: filter.SortEmail}}
+	for _, at := range []int{1, 2000, 2001, 4999} {
+		stop := errors.New("client went away")
+		n := 0
+		err := f.st.ExportCustomers(context.Background(), f.ws, all, time.Now(), func(c store.Customer) error {
+			if n++; n == at {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || n != at {
+			t.Fatalf("stop at %d: err %v after %d rows", at, err, n)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		n = 0
+		err = f.st.ExportCustomers(ctx, f.ws, all, time.Now(), func(c store.Customer) error {
+			if n++; n == at {
+				cancel()
+			}
+			return nil
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) || n < at {
+			t.Fatalf("cancel at %d: err %v after %d rows", at, err, n)
+		}
+	}
+	n := 0
+	if err := f.st.ExportCustomers(context.Background(), f.ws, all, time.Now(), func(store.Customer) error { n++; return nil }); err != nil || n != 5000 {
+		t.Fatalf("export after the stops: %d rows, %v", n, err)
+	}
+}
+
 // TestForgetRacesIngest forgets people while identifies for them keep
 // arriving, and checks nothing deadlocks and every surviving customer's
 // totals still match their memberships.
