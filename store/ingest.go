@@ -125,8 +125,23 @@ func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []R
 	return err
 }
 
+// ingestBegin starts an ingest transaction whose statements may only be
+// planned as nested loops over index look-ups. Every ingest statement
+// touches a handful of rows by key; letting the planner choose otherwise
+// went badly: a daemon prepares these statements on its first calls, while
+// the tables are nearly empty, and PostgreSQL keeps those plans until
+// autovacuum analyzes the tables, which during a burst can be minutes
+// away. Plans made then scanned whole tables once the tables had grown (a
+// 1,000-item batch took over 30 s after a 20-second burst). Even freshly
+// analyzed, the cost model (random_page_cost = 4) prefers a hash join
+// over a full table to 1,000 index probes of cached pages. Turning the
+// other strategies off for these transactions leaves the plans that stay
+// fast at any size, cached or not; the SET LOCALs ride in BEGIN's round
+// trip and end with the transaction.
+const ingestBegin = "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+
 func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
-	tx, err := s.pool.Begin(ctx)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: ingestBegin})
 	if err != nil {
 		return err
 	}
@@ -322,13 +337,16 @@ func (r *identifyRead) run(ctx context.Context, tx pgx.Tx) error {
 	for j, k := range r.memberIDs {
 		mws[j], mes[j], mps[j] = k.ws, k.email, k.project
 	}
+	// OFFSET 0 keeps each look-up a subquery of its own (see ingestBegin):
+	// joined freely, the planner may start from memberships by project and
+	// read a whole project to find a few people.
 	b.Queue(`
 		SELECT u.w, u.e, u.p, m.status, m.params, m.first_seen, m.last_seen, m.state_at
 		FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS u(w, e, p)
-		CROSS JOIN LATERAL (SELECT c.id FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e) c
+		CROSS JOIN LATERAL (SELECT c.id FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e OFFSET 0) c
 		CROSS JOIN LATERAL (
 			SELECT * FROM memberships m
-			WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p) m`, mws, mes, mps)
+			WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p OFFSET 0) m`, mws, mes, mps)
 
 	br := tx.SendBatch(ctx, b)
 	if err := r.read(br); err != nil {
@@ -717,8 +735,9 @@ func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, resul
 		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(w, e, p, a, n)
 		CROSS JOIN LATERAL (
 			SELECT c.workspace_id, c.id FROM customers c WHERE c.workspace_id = u.w AND c.email = u.e FOR UPDATE) c
-		WHERE EXISTS (SELECT 1 FROM memberships m
-		              WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p)
+		CROSS JOIN LATERAL (
+			SELECT 1 FROM memberships m
+			WHERE m.workspace_id = u.w AND m.customer_id = c.id AND m.project_id = u.p OFFSET 0) m
 		ORDER BY u.n`, ws, emails, ps, ats)
 	if err != nil {
 		return err
