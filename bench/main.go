@@ -47,6 +47,7 @@ type options struct {
 	pgbenchSecs int
 	keep        bool
 	statements  bool
+	ceiling     time.Duration
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&o.pgbenchSecs, "pgbench-seconds", 20, "pgbench -T")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
 	flag.BoolVar(&o.statements, "statements", false, "print the daemon's top SQL statements by total time (pg_stat_statements)")
+	flag.DurationVar(&o.ceiling, "ceiling", 5*time.Second, "how long to measure the HTTP ceiling: identifies the daemon rejects before any database work (0 skips it)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -140,8 +142,15 @@ func run(ctx context.Context, o options) error {
 		keys = append(keys, p.Key)
 	}
 
+	var ceiling loadResult
+	if o.ceiling > 0 {
+		log.Info("HTTP ceiling", "clients", o.clients, "duration", o.ceiling)
+		if ceiling, err = identifyLoad(ctx, hc, base, keys, o.clients, o.ceiling, o.emails, true); err != nil {
+			return err
+		}
+	}
 	log.Info("identify load", "clients", o.clients, "duration", o.duration, "emails", o.emails)
-	id, err := identifyLoad(ctx, hc, base, keys, o)
+	id, err := identifyLoad(ctx, hc, base, keys, o.clients, o.duration, o.emails, false)
 	if err != nil {
 		return err
 	}
@@ -172,6 +181,9 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("| identifies per group commit (mean) | %.1f | |\n", avgBatch)
 	fmt.Printf("| /v1/batch customers/s (%d-item batches) | %.0f | %.2f |\n", o.batchItems, bt.rate, bt.rate/pgTPS)
 	fmt.Printf("| tinycrmd peak RSS | %.0f MB | |\n", float64(rss)/(1<<20))
+	if o.ceiling > 0 {
+		fmt.Printf("| HTTP ceiling: identifies rejected before the database (400), %d clients | %.0f/s | %.2f |\n", o.clients, ceiling.rate, ceiling.rate/pgTPS)
+	}
 	fmt.Printf("\nmachine: %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	return nil
 }
@@ -213,6 +225,12 @@ func pgbench(ctx context.Context, c *pgcluster.Cluster, secs int) (float64, erro
 }
 
 func call(ctx context.Context, hc *http.Client, u, token string, body, out any) error {
+	return callStatus(ctx, hc, u, token, body, out, http.StatusOK)
+}
+
+// callStatus POSTs body as JSON and expects the answer want (any 2xx when
+// want is 200), decoding it into out when out is not nil.
+func callStatus(ctx context.Context, hc *http.Client, u, token string, body, out any, want int) error {
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -232,7 +250,7 @@ func call(ctx context.Context, hc *http.Client, u, token string, body, out any) 
 	if err != nil {
 		return err
 	}
-	if res.StatusCode/100 != 2 {
+	if res.StatusCode != want && (want != http.StatusOK || res.StatusCode/100 != 2) {
 		return fmt.Errorf("POST %s: %d %s", u, res.StatusCode, data)
 	}
 	if out != nil {
@@ -247,21 +265,28 @@ type loadResult struct {
 	p50, p99      time.Duration
 }
 
-// identifyLoad sends single identifies from o.clients goroutines for
-// o.duration. Emails are drawn from o.emails distinct addresses, so early
-// calls create customers and later ones mostly update them (mixed new and
-// repeat), across the three projects.
-func identifyLoad(ctx context.Context, hc *http.Client, base string, keys []string, o options) (loadResult, error) {
+// identifyLoad sends single identifies from clients goroutines for
+// duration. Emails are drawn from emails distinct addresses, so early calls
+// create customers and later ones mostly update them (mixed new and repeat),
+// across the three projects. With rejected, every email is invalid: the
+// daemon authenticates and decodes each call and answers 400 without
+// touching the database, which measures what HTTP alone costs on this
+// machine (the load generator included).
+func identifyLoad(ctx context.Context, hc *http.Client, base string, keys []string, clients int, duration time.Duration, emails int, rejected bool) (loadResult, error) {
 	var (
 		count, errs atomic.Int64
 		mu          sync.Mutex
 		lat         []time.Duration
 		wg          sync.WaitGroup
 	)
-	end := time.Now().Add(o.duration)
+	end := time.Now().Add(duration)
 	start := time.Now()
 	statuses := []string{"free", "trialing", "paid", "churned"}
-	for c := range o.clients {
+	domain, want := "@example.com", http.StatusOK
+	if rejected {
+		domain, want = "@", http.StatusBadRequest
+	}
+	for c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -270,13 +295,13 @@ func identifyLoad(ctx context.Context, hc *http.Client, base string, keys []stri
 			for time.Now().Before(end) && ctx.Err() == nil {
 				key := keys[rng.IntN(len(keys))]
 				body := map[string]any{
-					"email":      fmt.Sprintf("user%d@example.com", rng.IntN(o.emails)),
+					"email":      fmt.Sprintf("user%d%s", rng.IntN(emails), domain),
 					"status":     statuses[rng.IntN(len(statuses))],
 					"params":     map[string]any{"plan": "pro", "mrr": rng.IntN(50)},
 					"message_id": fmt.Sprintf("c%d-%d", c, rng.Uint64()),
 				}
 				t0 := time.Now()
-				if err := call(ctx, hc, base+"/v1/identify", key, body, nil); err != nil {
+				if err := callStatus(ctx, hc, base+"/v1/identify", key, body, nil, want); err != nil {
 					errs.Add(1)
 					continue
 				}
