@@ -157,6 +157,33 @@ func TestWhereOnOddValues(t *testing.T) {
 	}
 }
 
+// TestDateEqualityIsItsHalfOpenDay pins the bounds of a date-only
+// equality (f <= x < t, one call of tinycrm_time per membership) and of its
+// negation.
+func TestDateEqualityIsItsHalfOpenDay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "app")
+	f.identify(
+		[4]string{"app", "start@x.io", "", `{"d":"2026-03-29T00:00:00Z"}`},
+		[4]string{"app", "date@x.io", "", `{"d":"2026-03-29"}`},
+		[4]string{"app", "last@x.io", "", `{"d":"2026-03-29T23:59:59.999999Z"}`},
+		[4]string{"app", "next@x.io", "", `{"d":"2026-03-30T00:00:00Z"}`},
+		[4]string{"app", "before@x.io", "", `{"d":"2026-03-28T23:59:59.999999Z"}`},
+		[4]string{"app", "offset@x.io", "", `{"d":"2026-03-30T01:00:00+02:00"}`},
+		[4]string{"app", "bad@x.io", "", `{"d":"2026-02-30"}`},
+		[4]string{"app", "none@x.io", "", `{}`},
+	)
+	for src, want := range map[string][]string{
+		"d=2026-03-29":  {"date", "last", "offset", "start"},
+		"d!=2026-03-29": {"before", "next"},
+	} {
+		got, err := f.emails(where(t, src))
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("%s: %v, %v; want %v", src, got, err, want)
+		}
+	}
+}
+
 // TestTimeFunction pins tinycrm_time, the guard that keeps bad params from
 // failing a date filter.
 func TestTimeFunction(t *testing.T) {

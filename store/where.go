@@ -69,7 +69,9 @@ func timeCond(b *selectBuilder, x string, op filter.Op, v filter.Value) (string,
 	t := func() string { return b.arg(to) + "::timestamptz" }
 	switch op {
 	case filter.Eq:
-		return "(" + x + " >= " + f() + " AND " + x + " < " + t() + ")", nil
+		// One mention of x, so tinycrm_time (PL/pgSQL) runs once per
+		// membership instead of twice: f <= x < t.
+		return x + " <@ tstzrange(" + f() + ", " + t() + ", '[)')", nil
 	case filter.Ne:
 		return "(" + x + " < " + f() + " OR " + x + " >= " + t() + ")", nil
 	case filter.Gt:
