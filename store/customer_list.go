@@ -98,10 +98,7 @@ func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter
 	}
 	b.bare = true
 	var fnErr error
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, serialPlans); err != nil {
-			return err
-		}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: exportBegin}, func(tx pgx.Tx) error {
 		projects, err := projectLabels(ctx, tx, workspaceID)
 		if err != nil {
 			return err
@@ -399,14 +396,19 @@ func (b *selectBuilder) sql(col sortCol, desc bool, after *cursor, limit int) (s
 	return sb.String(), b.args
 }
 
-// serialPlans keeps the statements after it in its transaction out of
-// parallel plans. A page needs limit+1 rows from a walk in sort order; when
-// the planner expects matches to be sparse it picks a Gather Merge, whose
-// workers each produce rows the leader mostly throws away and whose start
-// costs milliseconds: at 1M customers the last pages of plan=enterprise and
-// of q=garcia&min_projects=2 took 50 and 80 ms in parallel plans and 16 and
+// serialPlans keeps the statements of a transaction out of parallel plans;
+// pageBegin and exportBegin begin one with it, in BEGIN's round trip. A
+// page needs limit+1 rows from a walk in sort order; when the planner
+// expects matches to be sparse it picks a Gather Merge, whose workers each
+// produce rows the leader mostly throws away and whose start costs
+// milliseconds: at 1M customers the last pages of plan=enterprise and of
+// q=garcia&min_projects=2 took 50 and 80 ms in parallel plans and 16 and
 // 11 ms serially.
-const serialPlans = "SET LOCAL max_parallel_workers_per_gather = 0"
+const (
+	serialPlans = "SET LOCAL max_parallel_workers_per_gather = 0"
+	pageBegin   = "BEGIN READ ONLY; " + serialPlans
+	exportBegin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + serialPlans
+)
 
 // pageSpec is what page needs besides the conditions.
 type pageSpec struct {
@@ -446,10 +448,7 @@ func (s *Store) page(ctx context.Context, b *selectBuilder, p pageSpec) ([]pageR
 		out  []pageRow
 		next string
 	)
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, serialPlans); err != nil {
-			return err
-		}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: pageBegin}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err
