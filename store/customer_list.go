@@ -64,13 +64,12 @@ func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, q Customer
 // listCustomers is ListCustomers with the bounds of narrowing as a
 // parameter, so tests can compare the narrowed and the plain query.
 func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q CustomerQuery, n narrowing) (CustomerPage, error) {
-	b := newSelect(workspaceID)
-	if err := s.applyFilter(ctx, b, workspaceID, q.Filter, q.Now, n); err != nil {
-		return CustomerPage{}, translate("list customers", err)
-	}
-	rows, next, err := s.page(ctx, b, pageSpec{
+	rows, next, err := s.pageWith(ctx, pageSpec{
 		sort: q.Filter.Sort, limit: q.Limit, cursor: q.Cursor,
 		scope: "customers\x00" + filterFingerprint(q.Filter),
+	}, func(tx pgx.Tx) (*selectBuilder, error) {
+		b := newSelect(workspaceID)
+		return b, applyFilter(ctx, tx, b, workspaceID, q.Filter, q.Now, n)
 	})
 	if err != nil {
 		return CustomerPage{}, translate("list customers", err)
@@ -92,13 +91,13 @@ func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q Customer
 // database and the caller's encoding overlap; two batches are held at
 // most. An error from fn stops the export and is returned as is.
 func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
-	b := newSelect(workspaceID)
-	if err := s.applyFilter(ctx, b, workspaceID, f, now, defaultNarrowing); err != nil {
-		return translate("export customers", err)
-	}
-	b.bare = true
 	var fnErr error
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: exportBegin}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
+		b := newSelect(workspaceID)
+		if err := applyFilter(ctx, tx, b, workspaceID, f, now, defaultNarrowing); err != nil {
+			return err
+		}
+		b.bare = true
 		projects, err := projectLabels(ctx, tx, workspaceID)
 		if err != nil {
 			return err
@@ -396,19 +395,15 @@ func (b *selectBuilder) sql(col sortCol, desc bool, after *cursor, limit int) (s
 	return sb.String(), b.args
 }
 
-// serialPlans keeps the statements of a transaction out of parallel plans;
-// pageBegin and exportBegin begin one with it, in BEGIN's round trip. A
-// page needs limit+1 rows from a walk in sort order; when the planner
-// expects matches to be sparse it picks a Gather Merge, whose workers each
-// produce rows the leader mostly throws away and whose start costs
-// milliseconds: at 1M customers the last pages of plan=enterprise and of
-// q=garcia&min_projects=2 took 50 and 80 ms in parallel plans and 16 and
-// 11 ms serially.
-const (
-	serialPlans = "SET LOCAL max_parallel_workers_per_gather = 0"
-	pageBegin   = "BEGIN READ ONLY; " + serialPlans
-	exportBegin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " + serialPlans
-)
+// readBegin begins the transaction of a page or an export: one
+// repeatable-read snapshot for everything they read, and no parallel
+// workers, in BEGIN's round trip. A page needs limit+1 rows from a walk in
+// sort order; when the planner expects matches to be sparse it picks a
+// Gather Merge, whose workers each produce rows the leader mostly throws
+// away and whose start costs milliseconds: at 1M customers the last pages
+// of plan=enterprise and of q=garcia&min_projects=2 took 50 and 80 ms in
+// parallel plans and 16 and 11 ms serially.
+const readBegin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0"
 
 // pageSpec is what page needs besides the conditions.
 type pageSpec struct {
@@ -428,6 +423,13 @@ type pageRow struct {
 
 // page runs the keyset query and returns its rows and the next cursor.
 func (s *Store) page(ctx context.Context, b *selectBuilder, p pageSpec) ([]pageRow, string, error) {
+	return s.pageWith(ctx, p, func(pgx.Tx) (*selectBuilder, error) { return b, nil })
+}
+
+// pageWith is page with the conditions built by build inside the page's
+// transaction, so that what they read first (project ids, the customers a
+// rare value narrows to) comes from the same snapshot as the page.
+func (s *Store) pageWith(ctx context.Context, p pageSpec, build func(tx pgx.Tx) (*selectBuilder, error)) ([]pageRow, string, error) {
 	if p.limit <= 0 {
 		p.limit = DefaultLimit
 	}
@@ -435,20 +437,24 @@ func (s *Store) page(ctx context.Context, b *selectBuilder, p pageSpec) ([]pageR
 		p.limit = MaxLimit
 	}
 	col := sortColumn(p.sort)
-	var after *cursor
-	if p.cursor != "" {
-		c, err := decodeCursor(p.cursor, p.sort, p.scope, col)
-		if err != nil {
-			return nil, "", err
-		}
-		after = &c
-	}
-	sql, args := b.sql(col, p.sort.Desc(), after, p.limit+1)
 	var (
 		out  []pageRow
 		next string
 	)
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: pageBegin}, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
+		b, err := build(tx)
+		if err != nil {
+			return err
+		}
+		var after *cursor
+		if p.cursor != "" {
+			c, err := decodeCursor(p.cursor, p.sort, p.scope, col)
+			if err != nil {
+				return err
+			}
+			after = &c
+		}
+		sql, args := b.sql(col, p.sort.Desc(), after, p.limit+1)
 		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err
@@ -505,8 +511,8 @@ func scanRow(rows pgx.Rows, extra bool) (pageRow, string, error) {
 // filter package documentation). Project slugs are resolved to ids first,
 // so an unknown slug is reported rather than silently matching nobody. A
 // rare where-equality may narrow the customers read first, within n.
-func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID int64, f filter.Filter, now time.Time, n narrowing) error {
-	ids, err := s.projectIDs(ctx, workspaceID, f.Projects, f.NotProjects)
+func applyFilter(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64, f filter.Filter, now time.Time, n narrowing) error {
+	ids, err := projectIDs(ctx, tx, workspaceID, f.Projects, f.NotProjects)
 	if err != nil {
 		return err
 	}
@@ -535,7 +541,7 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id" + inScope +
 			" AND m.status = ANY(" + b.arg(f.Statuses) + "::text[]))")
 	}
-	_, exact, err := s.narrow(ctx, b, workspaceID, f, n)
+	_, exact, err := narrow(ctx, tx, b, workspaceID, f, n)
 	if err != nil {
 		return err
 	}
@@ -572,12 +578,12 @@ func (s *Store) applyFilter(ctx context.Context, b *selectBuilder, workspaceID i
 
 // projectIDs resolves the slugs of a filter; an unknown one is an
 // *UnknownProjectError.
-func (s *Store) projectIDs(ctx context.Context, workspaceID int64, in, notIn []string) (map[string]int64, error) {
+func projectIDs(ctx context.Context, tx pgx.Tx, workspaceID int64, in, notIn []string) (map[string]int64, error) {
 	if len(in)+len(notIn) == 0 {
 		return nil, nil
 	}
 	all := append(append([]string{}, in...), notIn...)
-	rows, err := s.pool.Query(ctx, `SELECT slug, id FROM projects WHERE workspace_id = $1 AND slug = ANY($2::text[])`, workspaceID, all)
+	rows, err := tx.Query(ctx, `SELECT slug, id FROM projects WHERE workspace_id = $1 AND slug = ANY($2::text[])`, workspaceID, all)
 	if err != nil {
 		return nil, err
 	}

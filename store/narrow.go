@@ -72,14 +72,15 @@ func containment(c filter.Cond) (json.RawMessage, bool) {
 // common, its memberships are fetched through the params GIN index, at most
 // n.fetch+1 of them; when there are no more than n.fetch, the query reads
 // just those customers and sorts them (b.from) instead of walking the sort
-// index. The other conditions stay, so the answer and the cursors are the
-// same either way.
+// index. The other conditions stay, and tx is the page's repeatable-read
+// transaction, so the answer and the cursors are the same either way, even
+// while the memberships change.
 //
 // narrow reports whether it narrowed, and the index in f.Where of an
 // expression the narrowing alone decides (its one condition is the value
 // fetched, with no project scope), whose EXISTS the caller can leave out;
 // -1 when there is none.
-func (s *Store) narrow(ctx context.Context, b *selectBuilder, workspaceID int64, f filter.Filter, n narrowing) (bool, int, error) {
+func narrow(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64, f filter.Filter, n narrowing) (bool, int, error) {
 	type candidate struct {
 		obj  string
 		rows float64
@@ -93,7 +94,7 @@ func (s *Store) narrow(ctx context.Context, b *selectBuilder, workspaceID int64,
 			if !ok {
 				continue
 			}
-			rows, err := s.estimateContainment(ctx, workspaceID, obj)
+			rows, err := estimateContainment(ctx, tx, workspaceID, obj)
 			if err != nil {
 				return false, -1, err
 			}
@@ -107,7 +108,7 @@ func (s *Store) narrow(ctx context.Context, b *selectBuilder, workspaceID int64,
 	if best == nil {
 		return false, -1, nil
 	}
-	ids, ok, err := s.containingCustomers(ctx, workspaceID, best.obj, n.fetch)
+	ids, ok, err := containingCustomers(ctx, tx, workspaceID, best.obj, n.fetch)
 	if err != nil || !ok {
 		return false, -1, err
 	}
@@ -124,9 +125,9 @@ func (s *Store) narrow(ctx context.Context, b *selectBuilder, workspaceID int64,
 
 // estimateContainment is the planner's estimate of the memberships whose
 // params contain obj.
-func (s *Store) estimateContainment(ctx context.Context, workspaceID int64, obj []byte) (float64, error) {
+func estimateContainment(ctx context.Context, tx pgx.Tx, workspaceID int64, obj []byte) (float64, error) {
 	var raw []byte
-	if err := s.pool.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships
+	if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships
 		WHERE workspace_id = $1 AND params @> $2::jsonb`, workspaceID, string(obj)).Scan(&raw); err != nil {
 		return 0, fmt.Errorf("estimate where: %w", err)
 	}
@@ -144,8 +145,8 @@ func (s *Store) estimateContainment(ctx context.Context, workspaceID int64, obj 
 // containingCustomers returns the distinct customers with a membership
 // whose params contain obj, and true, when there are at most limit such
 // memberships; otherwise false.
-func (s *Store) containingCustomers(ctx context.Context, workspaceID int64, obj string, limit int) ([]int64, bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT customer_id FROM memberships
+func containingCustomers(ctx context.Context, tx pgx.Tx, workspaceID int64, obj string, limit int) ([]int64, bool, error) {
+	rows, err := tx.Query(ctx, `SELECT customer_id FROM memberships
 		WHERE workspace_id = $1 AND params @> $2::jsonb LIMIT $3`, workspaceID, obj, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("narrow where: %w", err)

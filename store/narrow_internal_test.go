@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/pgtest"
 )
@@ -178,21 +180,29 @@ func TestNarrowTakesRareValuesOnly(t *testing.T) {
 		{"where=seats>1", narrowing{estimate: 1000, fetch: 1000}, false},           // a range
 		{"where=country=NOWHERE", narrowing{estimate: 1000, fetch: 1000}, true},    // nobody: an empty set
 	}
-	for _, c := range cases {
+	// narrowed narrows a new select by query within n.
+	narrowed := func(query string, n narrowing) (*selectBuilder, bool) {
+		t.Helper()
 		b := newSelect(ws)
-		got, _, err := st.narrow(ctx, b, ws, mustFilter(t, c.query), c.n)
+		var got bool
+		err := pgx.BeginTxFunc(ctx, st.pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
+			var err error
+			got, _, err = narrow(ctx, tx, b, ws, mustFilter(t, query), n)
+			return err
+		})
 		if err != nil {
-			t.Fatalf("%s: %v", c.query, err)
+			t.Fatalf("%s: %v", query, err)
 		}
+		return b, got
+	}
+	for _, c := range cases {
+		b, got := narrowed(c.query, c.n)
 		if got != c.want || (b.from != "") != c.want {
 			t.Fatalf("%s with %+v: narrowed %v (from %q), want %v", c.query, c.n, got, b.from, c.want)
 		}
 	}
 	// A narrowed query reads just the ids found: count them.
-	b := newSelect(ws)
-	if _, _, err := st.narrow(ctx, b, ws, mustFilter(t, "where=country=IS"), defaultNarrowing); err != nil {
-		t.Fatal(err)
-	}
+	b, _ := narrowed("where=country=IS", defaultNarrowing)
 	if got := len(b.args[len(b.args)-1].([]int64)); got != 86 {
 		t.Fatalf("narrowed to %d customers, want 86", got)
 	}
