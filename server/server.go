@@ -57,9 +57,13 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	// Group commit: up to 500 writes per transaction, 4 workers, and at most
-	// 1ms of waiting for company; a full queue of 10,000 answers 503.
-	po := pipelineOptions{QueueSize: 10000, MaxBatch: 500, Workers: 4, Linger: time.Millisecond, Timeout: o.TxTimeout}
+	// Group commit: up to 500 writes per transaction, 2 workers, and at most
+	// 1ms of waiting for company; a full queue of 10,000 answers 503. With
+	// two workers one batch is in PostgreSQL while the other is read or
+	// merged, and batches are twice as big as with four (21 against 11
+	// writes from 64 clients), which halves the per-statement work of each
+	// identify (docs/benchmarks.md).
+	po := pipelineOptions{QueueSize: 10000, MaxBatch: 500, Workers: 2, Linger: time.Millisecond, Timeout: o.TxTimeout}
 	if po.Timeout <= 0 {
 		po.Timeout = 10 * time.Second
 	}
