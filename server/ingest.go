@@ -202,6 +202,11 @@ func (s *Server) tally(ctx context.Context, reply *batchReply, writes []store.Wr
 		case store.Suppressed:
 			reply.Suppressed++
 		case store.Failed:
+			if errors.Is(res.Err, store.ErrNotFound) {
+				// The key's project was deleted while its key was cached.
+				reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "the key's project was deleted"})
+				continue
+			}
 			s.log.ErrorContext(ctx, "batch item failed", "index", index[j], "err", res.Err)
 			reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "could not be stored; retry it"})
 		}

@@ -380,6 +380,7 @@ func TestForgetRacesIngest(t *testing.T) {
 	if bad != 0 {
 		t.Fatalf("%d customers with totals that do not match their memberships", bad)
 	}
+	assertNoOrphans(t, f.pool)
 }
 
 // TestTimeFunctionInParallelPlans runs tinycrm_time under forced parallel

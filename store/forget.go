@@ -94,7 +94,7 @@ func (s *Store) forget(ctx context.Context, workspaceID int64, idOrEmail string,
 				return err
 			}
 		default:
-			if _, err := tx.Exec(ctx, `DELETE FROM customers WHERE workspace_id = $1 AND id = $2`, workspaceID, id); err != nil {
+			if err := deleteCustomers(ctx, tx, workspaceID, []int64{id}); err != nil {
 				return err
 			}
 			res.Deleted, res.CustomerDeleted = true, true
@@ -137,16 +137,14 @@ func forgetMembership(ctx context.Context, tx pgx.Tx, workspaceID, customerID in
 		return err
 	}
 	res.Deleted = true
-	tag, err = tx.Exec(ctx, `
-		DELETE FROM customers c WHERE c.workspace_id = $1 AND c.id = $2
-		  AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id)`,
-		workspaceID, customerID)
-	if err != nil {
+	var left bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM memberships WHERE workspace_id = $1 AND customer_id = $2)`,
+		workspaceID, customerID).Scan(&left); err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 1 {
+	if !left {
 		res.CustomerDeleted = true
-		return nil
+		return deleteCustomers(ctx, tx, workspaceID, []int64{customerID})
 	}
 	return recomputeTotals(ctx, tx, workspaceID, `SELECT $2::bigint`, customerID)
 }

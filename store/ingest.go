@@ -53,9 +53,9 @@ const maxAttempts = 4
 // pings (if any) in a second one.
 //
 // The work is set-based: a handful of statements per batch, whatever its
-// size. Rows are locked in one global order — message ids, then customers by
-// (workspace, email), then their memberships, then activity rows by project —
-// so concurrent batches cannot deadlock. Several calls for one person in a
+// size. Rows are locked in one global order — projects (shared), message
+// ids, then customers by (workspace, email), then their memberships, then
+// activity rows by project — so concurrent batches cannot deadlock. Several calls for one person in a
 // batch are merged in input order.
 //
 // If a transaction fails for a reason that belongs to one write (its project
@@ -178,10 +178,10 @@ type memberKey struct {
 	project int64
 }
 
-// applyIdentifies is the set-based identify. One round trip records the
-// message ids, locks the existing customers in (workspace, email) order,
-// checks suppressions and reads the memberships, as four statements of one
-// pipeline; the merge happens in memory; then new customers are inserted
+// applyIdentifies is the set-based identify. One round trip share-locks
+// the projects, records the message ids, locks the existing customers in
+// (workspace, email) order, checks suppressions and reads the memberships,
+// as five statements of one pipeline; the merge happens in memory; then new customers are inserted
 // with their final state and everything else is written back in a second
 // pipeline, every row once.
 func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
@@ -196,6 +196,10 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	for _, i := range idx {
 		w := writes[i]
 		switch {
+		case !r.projects[projectKey{w.WorkspaceID, w.ProjectID}]:
+			// Its key was still cached, but the project is gone; nothing
+			// of this write was recorded, not even its message id.
+			results[i] = Result{Outcome: Failed, Err: fmt.Errorf("project %d was deleted: %w", w.ProjectID, ErrNotFound)}
 		case results[i].Outcome == Duplicate:
 		case w.MessageID != "" && !r.fresh[msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}]:
 			results[i] = Result{Outcome: Duplicate}
@@ -258,14 +262,18 @@ type msgKey struct {
 	id          string
 }
 
+type projectKey struct{ ws, id int64 }
+
 // identifyRead is the first round trip of a batch: what the merge needs to
 // know, read with the customers locked.
 type identifyRead struct {
-	msgs      []msgKey   // sorted, unique
-	emails    []emailKey // sorted, unique
-	memberIDs []memberKey
+	projectIDs []projectKey // sorted, unique
+	msgs       []msgKey     // sorted, unique
+	emails     []emailKey   // sorted, unique
+	memberIDs  []memberKey
 
-	fresh      map[msgKey]bool // message ids recorded now (not seen before)
+	projects   map[projectKey]bool // the batch's projects that exist, share-locked
+	fresh      map[msgKey]bool     // message ids recorded now (not seen before)
 	customers  map[emailKey]*customerState
 	suppressed map[emailKey]bool
 	members    map[memberKey]*memberState
@@ -274,13 +282,18 @@ type identifyRead struct {
 // newIdentifyRead collects the batch's keys; a message id repeated within
 // the batch marks the later writes Duplicate at once.
 func newIdentifyRead(writes []Write, idx []int, results []Result) *identifyRead {
-	r := &identifyRead{fresh: map[msgKey]bool{},
+	r := &identifyRead{projects: map[projectKey]bool{}, fresh: map[msgKey]bool{},
 		customers: map[emailKey]*customerState{}, suppressed: map[emailKey]bool{}, members: map[memberKey]*memberState{}}
+	seenProject := map[projectKey]bool{}
 	seenMsg := map[msgKey]bool{}
 	seenEmail := map[emailKey]bool{}
 	seenMember := map[memberKey]bool{}
 	for _, i := range idx {
 		w := writes[i]
+		if pk := (projectKey{w.WorkspaceID, w.ProjectID}); !seenProject[pk] {
+			seenProject[pk] = true
+			r.projectIDs = append(r.projectIDs, pk)
+		}
 		if w.MessageID != "" {
 			k := msgKey{w.WorkspaceID, w.ProjectID, w.MessageID}
 			if seenMsg[k] {
@@ -299,6 +312,7 @@ func newIdentifyRead(writes []Write, idx []int, results []Result) *identifyRead 
 			r.memberIDs = append(r.memberIDs, mk)
 		}
 	}
+	slices.SortFunc(r.projectIDs, func(a, b projectKey) int { return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.id, b.id)) })
 	slices.SortFunc(r.msgs, func(a, b msgKey) int {
 		return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.project, b.project), cmp.Compare(a.id, b.id))
 	})
@@ -306,20 +320,39 @@ func newIdentifyRead(writes []Write, idx []int, results []Result) *identifyRead 
 	return r
 }
 
-// run sends the four reads as one pipeline. Each is its own statement, so
+// run sends the five reads as one pipeline. Each is its own statement, so
 // each sees what committed before it started: in particular the suppression
 // check runs after the customer locks are held, so a concurrent forget with
 // suppress that held one of them has committed its suppression by then.
+//
+// The first locks the batch's projects FOR KEY SHARE, which is what the
+// foreign keys to projects did row by row before migration 006:
+// DeleteProject's lock waits for this batch to commit, and a project
+// deleted before it is not found. DeleteProject locks the project before
+// its customers, so this lock comes before the customer locks too.
 func (r *identifyRead) run(ctx context.Context, tx pgx.Tx) error {
 	b := &pgx.Batch{}
+	pws, pids := make([]int64, len(r.projectIDs)), make([]int64, len(r.projectIDs))
+	for j, k := range r.projectIDs {
+		pws[j], pids[j] = k.ws, k.id
+	}
+	b.Queue(`
+		SELECT p.workspace_id, p.id
+		FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS u(w, p, n)
+		CROSS JOIN LATERAL (
+			SELECT p.workspace_id, p.id FROM projects p WHERE p.workspace_id = u.w AND p.id = u.p FOR KEY SHARE) p
+		ORDER BY u.n`, pws, pids)
 	if len(r.msgs) > 0 {
 		ws, ps, ids := make([]int64, len(r.msgs)), make([]int64, len(r.msgs)), make([]string, len(r.msgs))
 		for j, k := range r.msgs {
 			ws[j], ps[j], ids[j] = k.ws, k.project, k.id
 		}
+		// A deleted project's message ids are not recorded: its writes
+		// fail, and a retry must not be taken for a duplicate.
 		b.Queue(`
 			INSERT INTO message_ids (workspace_id, project_id, message_id)
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(w, p, m)
+			WHERE EXISTS (SELECT 1 FROM projects p WHERE p.workspace_id = u.w AND p.id = u.p)
 			ON CONFLICT DO NOTHING
 			RETURNING workspace_id, project_id, message_id`, ws, ps, ids)
 	}
@@ -364,6 +397,17 @@ func (r *identifyRead) run(ctx context.Context, tx pgx.Tx) error {
 }
 
 func (r *identifyRead) read(br pgx.BatchResults) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	var pk projectKey
+	if _, err := pgx.ForEachRow(rows, []any{&pk.ws, &pk.id}, func() error {
+		r.projects[pk] = true
+		return nil
+	}); err != nil {
+		return err
+	}
 	if len(r.msgs) > 0 {
 		rows, err := br.Query()
 		if err != nil {
@@ -377,8 +421,7 @@ func (r *identifyRead) read(br pgx.BatchResults) error {
 			return err
 		}
 	}
-	rows, err := br.Query()
-	if err != nil {
+	if rows, err = br.Query(); err != nil {
 		return err
 	}
 	var (

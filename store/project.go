@@ -149,11 +149,21 @@ func (s *Store) DeleteProject(ctx context.Context, workspaceID int64, slug strin
 		if _, err := tx.Exec(ctx, `DELETE FROM projects WHERE workspace_id = $1 AND id = $2`, workspaceID, id); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			DELETE FROM customers c USING affected a
-			WHERE c.workspace_id = $1 AND c.id = a.customer_id
-			  AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = c.id)`,
-			workspaceID); err != nil {
+		if err := deleteProjectRows(ctx, tx, workspaceID, id); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT a.customer_id FROM affected a
+			WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.workspace_id = $1 AND m.customer_id = a.customer_id)`,
+			workspaceID)
+		if err != nil {
+			return err
+		}
+		orphans, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		if err := deleteCustomers(ctx, tx, workspaceID, orphans); err != nil {
 			return err
 		}
 		return recomputeTotals(ctx, tx, workspaceID, `SELECT customer_id FROM affected`)
