@@ -55,8 +55,8 @@ const maxAttempts = 4
 // The work is set-based: a handful of statements per batch, whatever its
 // size. Rows are locked in one global order — projects (shared), message
 // ids, then customers by (workspace, email), then their memberships, then
-// activity rows by project — so concurrent batches cannot deadlock. Several calls for one person in a
-// batch are merged in input order.
+// activity rows by project — so concurrent batches cannot deadlock.
+// Several calls for one person in a batch are merged in input order.
 //
 // If a transaction fails for a reason that belongs to one write (its project
 // was deleted meanwhile, say), each write is retried alone so the others
@@ -182,9 +182,9 @@ type memberKey struct {
 // applyIdentifies is the set-based identify. One round trip share-locks
 // the projects, records the message ids, locks the existing customers in
 // (workspace, email) order, checks suppressions and reads the memberships,
-// as five statements of one pipeline; the merge happens in memory; then new customers are inserted
-// with their final state and everything else is written back in a second
-// pipeline, every row once.
+// as five statements of one pipeline; the merge happens in memory; then
+// new customers are inserted with their final state and everything else is
+// written back in a second pipeline, every row once.
 func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, results []Result) error {
 	for _, i := range idx {
 		results[i] = Result{Outcome: Applied}

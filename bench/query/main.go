@@ -1136,16 +1136,49 @@ func (b *bench) cliVsHTTP(ctx context.Context) error {
 		}
 		fresh = append(fresh, time.Since(t0))
 	}
+	// The same page from a fresh process, as a shell user would fetch it
+	// with raw HTTP: curl, end to end like the CLI.
+	curl, err := b.timeCurl(ctx, u)
+	if err != nil {
+		return err
+	}
 	ratio := float64(pct(cli, 50)) / float64(pct(keep, 50))
 	b.rep.cli = append(b.rep.cli,
 		row("`tinycrm customers --multi-project --json` (process start to exit, 50 customers)", cli),
 		row("`tinycrm --version` (the same binary starting and exiting, no request)", bare),
 		row("`GET /v1/customers?min_projects=2&limit=50`, keep-alive client", keep),
-		row("the same GET, new connection each time", fresh),
+		row("the same GET, new connection each time", fresh))
+	if curl != nil {
+		b.rep.cli = append(b.rep.cli, row("the same GET with `curl -s` (process start to exit)", curl),
+			fmt.Sprintf("| CLI p50 ÷ curl p50 (both end to end) | %.2f× | | |", float64(pct(cli, 50))/float64(pct(curl, 50))))
+	}
+	b.rep.cli = append(b.rep.cli,
 		fmt.Sprintf("| CLI p50 ÷ keep-alive HTTP p50 | %.2f× (target ≤ 2×: %s) | | |", ratio, verdict(ratio <= 2)),
 		fmt.Sprintf("| CLI p50 − keep-alive HTTP p50 (process start, config, dial, JSON decode and re-encode) | %.1f ms | | |", ms(pct(cli, 50)-pct(keep, 50))),
 		fmt.Sprintf("| CLI p50 − `--version` p50 (the request and its output, without process start) | %.1f ms = %.2f× the HTTP p50 | | |", ms(pct(cli, 50)-pct(bare, 50)), float64(pct(cli, 50)-pct(bare, 50))/float64(pct(keep, 50))))
 	return nil
+}
+
+// timeCurl times curl fetching u, or returns nil when curl is not
+// installed.
+func (b *bench) timeCurl(ctx context.Context, u string) ([]time.Duration, error) {
+	bin, err := exec.LookPath("curl")
+	if err != nil {
+		b.log.Warn("curl not found: the CLI is not compared with it")
+		return nil, nil
+	}
+	var ds []time.Duration
+	for i := 0; i <= b.o.runs; i++ {
+		cmd := exec.CommandContext(ctx, bin, "-sf", "-o", "/dev/null", "-H", "Authorization: Bearer "+b.token, u)
+		t0 := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("curl %s: %w: %s", u, err, out)
+		}
+		if i > 0 {
+			ds = append(ds, time.Since(t0))
+		}
+	}
+	return ds, nil
 }
 
 func row(label string, ds []time.Duration) string {
