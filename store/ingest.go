@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -548,20 +549,19 @@ func insertNewCustomers(ctx context.Context, tx pgx.Tx, customers map[emailKey]*
 }
 
 // sumMRR adds the numeric mrr values of a new customer's memberships
-// exactly, as PostgreSQL's numeric sum would.
+// exactly, as PostgreSQL's numeric sum would. Like tinycrm_mrr, only a
+// JSON number counts: an absent value or any other kind (a string such as
+// "9" included) counts as 0.
 func sumMRR(values []json.RawMessage) (string, error) {
 	total := new(big.Rat)
 	for _, v := range values {
-		if v == nil {
-			continue
-		}
-		var num json.Number
-		if err := json.Unmarshal(v, &num); err != nil {
+		v = bytes.TrimSpace(v)
+		if len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
 			continue // not a number: counts as 0 (SPEC §2)
 		}
-		r, ok := new(big.Rat).SetString(string(num))
+		r, ok := new(big.Rat).SetString(string(v))
 		if !ok {
-			return "", fmt.Errorf("sum mrr: bad number %s", num)
+			return "", fmt.Errorf("sum mrr: bad number %s", v)
 		}
 		total.Add(total, r)
 	}

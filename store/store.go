@@ -3,8 +3,8 @@
 // below, never driver types. Every statement is scoped by workspace_id.
 //
 // The store does not validate user input; the server does that before it
-// calls in. It does own the merge semantics of SPEC §2, which live in the SQL
-// functions of migrations/001_init.sql so one statement applies one identify.
+// calls in. It does own the merge semantics of SPEC §2 (merge.go), applied
+// to a whole batch of identifies with a handful of statements (ingest.go).
 package store
 
 import (

@@ -1,0 +1,80 @@
+package store_test
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"tinycrm.dev/tinycrm/pgtest"
+	"tinycrm.dev/tinycrm/store"
+)
+
+// BenchmarkApplyWrites times the group commit of identifies without HTTP:
+// one iteration is one batch of 21 writes (what two pipeline workers take
+// from 64 clients), drawn like go run ./bench draws them: one of 100,000
+// emails, one of 3 projects, a random status and mrr, a fresh message id.
+// 50,000 customers are loaded first, so batches mix new and known people.
+// The test cluster runs with fsync off, so this is the work, not the disk.
+//
+//	go test -run '^$' -bench ApplyWrites -benchtime 3000x ./store
+func BenchmarkApplyWrites(b *testing.B) {
+	ctx := context.Background()
+	st := store.New(pgtest.NewPool(b))
+	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var projects []int64
+	for _, slug := range []string{"a", "b", "c"} {
+		hash := make([]byte, 32)
+		_, _ = crand.Read(hash)
+		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
+			store.NewKey{Hash: hash, Hint: "abcd"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		projects = append(projects, p.ID)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	statuses := []string{"free", "trialing", "paid", "churned"}
+	msg := 0
+	write := func(email int) store.Write {
+		msg++
+		return store.Write{WorkspaceID: ws, ProjectID: projects[rng.IntN(len(projects))],
+			Email: fmt.Sprintf("user%d@example.com", email), Status: statuses[rng.IntN(len(statuses))],
+			Params: json.RawMessage(fmt.Sprintf(`{"plan":"pro","mrr":%d}`, rng.IntN(50))),
+			At:     time.Now(), MessageID: fmt.Sprint("m", msg)}
+	}
+	apply := func(writes []store.Write) {
+		res, err := st.ApplyWrites(ctx, writes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Outcome != store.Applied {
+				b.Fatalf("outcome %v: %v", r.Outcome, r.Err)
+			}
+		}
+	}
+	for start := 0; start < 50_000; start += 500 {
+		batch := make([]store.Write, 500)
+		for i := range batch {
+			batch[i] = write(start + i)
+		}
+		apply(batch)
+	}
+	const size = 21
+	batch := make([]store.Write, size)
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range batch {
+			batch[i] = write(rng.IntN(100_000))
+		}
+		apply(batch)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*size), "µs/identify")
+}
