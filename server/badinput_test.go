@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -142,5 +143,32 @@ func TestProjectsCRUD(t *testing.T) {
 	e.do("POST", "/v1/identify", key, map[string]any{"email": "a@x.io"}).must(t, http.StatusUnauthorized)
 	if n := e.count("customers"); n != 0 {
 		t.Fatalf("%d customers after deleting their only project", n)
+	}
+}
+
+// TestProjectDeletedByAnotherDaemon deletes a project behind this daemon's
+// back (as another daemon would), while its key is still in this daemon's
+// key cache: identifies and batch items for it are refused, and nothing of
+// them is stored.
+func TestProjectDeletedByAnotherDaemon(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, key := e.project("Doomed")
+	e.identify(key, map[string]any{"email": "first@x.io"}) // the key is cached now
+	if err := e.store.DeleteProject(context.Background(), e.ws, slug); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do("POST", "/v1/identify", key, map[string]any{"email": "late@x.io", "message_id": "late-1"}).must(t, http.StatusNotFound)
+	if !strings.Contains(r.Body["detail"].(string), "deleted") {
+		t.Fatalf("detail %s", r.Raw)
+	}
+	r = e.do("POST", "/v1/batch", key, `{"items":[{"email":"late2@x.io"}]}`).must(t, http.StatusOK)
+	if r.Body["accepted"] != 0.0 || fmt.Sprint(r.Body["rejected"]) != "[map[error:the key's project was deleted index:0]]" {
+		t.Fatalf("batch reply %s", r.Raw)
+	}
+	for _, table := range []string{"customers", "memberships", "events", "message_ids"} {
+		if n := e.count(table); n != 0 {
+			t.Errorf("%d rows in %s", n, table)
+		}
 	}
 }
