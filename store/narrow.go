@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -32,12 +33,30 @@ type narrowing struct {
 // keeps a page under ~30 ms, where the walk takes 50 ms or more.
 var defaultNarrowing = narrowing{estimate: 15_000, fetch: 10_000}
 
-// containment returns the params object an equality condition is
-// equivalent to containing (the same rule paramCond uses to pick @>), and
-// whether there is one.
-func containment(c filter.Cond) (json.RawMessage, bool) {
+// A narrowing key is a set of memberships an index finds, with every
+// membership that satisfies one where-condition among them: the SQL
+// predicate on memberships (its one argument is $2; $1 is the workspace)
+// and that argument.
+type narrowingKey struct {
+	pred string
+	arg  string
+}
+
+// containsPred is an equality the params GIN index answers (migration 002).
+const containsPred = `params @> $2::jsonb`
+
+// daysPred is a date equality the index of migration 008 answers; the
+// partial index's predicate comes first so the planner can use it.
+const daysPred = `tinycrm_has_days(params) AND tinycrm_param_days(params) @> ARRAY[$2::text]`
+
+// keyFor returns the narrowing key of a condition, if it has one: an
+// equality on a number or text param is params containing it (the rule
+// paramCond uses to pick @>), and a date-only equality is the param's
+// "key=YYYY-MM-DD" in tinycrm_param_days. Either finds exactly the
+// memberships that satisfy the condition.
+func keyFor(c filter.Cond) (narrowingKey, bool) {
 	if c.Field() != filter.FieldParam || c.Op != filter.Eq {
-		return nil, false
+		return narrowingKey{}, false
 	}
 	var v any
 	switch c.Value.Kind {
@@ -49,27 +68,32 @@ func containment(c filter.Cond) (json.RawMessage, bool) {
 		v = json.Number(lit)
 	case filter.Text:
 		if !onlyStringsPrintAs(c.Value.Text) {
-			return nil, false
+			return narrowingKey{}, false
 		}
 		v = c.Value.Text
+	case filter.Date:
+		if !c.Value.DateOnly() {
+			return narrowingKey{}, false
+		}
+		return narrowingKey{pred: daysPred, arg: c.Key + "=" + c.Value.Time.UTC().Format(time.DateOnly)}, true
 	default:
-		return nil, false
+		return narrowingKey{}, false
 	}
 	obj, err := json.Marshal(map[string]any{c.Key: v})
 	if err != nil {
-		return nil, false
+		return narrowingKey{}, false
 	}
-	return obj, true
+	return narrowingKey{pred: containsPred, arg: string(obj)}, true
 }
 
 // narrow helps the list query with rare where-equalities. The list walks a
 // sort index and checks each customer's memberships, which is fast when
 // matches are common and slow when they are rare (a value held by 0.3 % of
 // a million customers took 280 ms). Each where-expression must hold in one
-// membership, so every customer it matches has a membership containing
+// membership, so every customer it matches has a membership satisfying
 // each of its equalities: the customers of the rarest such value are a
 // superset of the answer. When the planner does not expect that value to be
-// common, its memberships are fetched through the params GIN index, at most
+// common, its memberships are fetched through its index (keyFor), at most
 // n.fetch+1 of them; when there are no more than n.fetch, the query reads
 // just those customers and sorts them (b.from) instead of walking the sort
 // index. The other conditions stay, and tx is the page's repeatable-read
@@ -82,7 +106,7 @@ func containment(c filter.Cond) (json.RawMessage, bool) {
 // -1 when there is none.
 func narrow(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64, f filter.Filter, n narrowing) (bool, int, error) {
 	type candidate struct {
-		obj  string
+		key  narrowingKey
 		rows float64
 		expr int
 		only bool // the expression's only condition
@@ -90,16 +114,16 @@ func narrow(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64,
 	var best *candidate
 	for i, e := range f.Where {
 		for _, c := range e.Conds {
-			obj, ok := containment(c)
+			key, ok := keyFor(c)
 			if !ok {
 				continue
 			}
-			rows, err := estimateContainment(ctx, tx, workspaceID, obj)
+			rows, err := estimateMemberships(ctx, tx, workspaceID, key)
 			if err != nil {
 				return false, -1, err
 			}
 			if rows <= n.estimate && (best == nil || rows < best.rows) {
-				best = &candidate{obj: string(obj), rows: rows, expr: i, only: len(e.Conds) == 1}
+				best = &candidate{key: key, rows: rows, expr: i, only: len(e.Conds) == 1}
 			}
 		}
 	}
@@ -108,7 +132,7 @@ func narrow(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64,
 	if best == nil {
 		return false, -1, nil
 	}
-	ids, ok, err := containingCustomers(ctx, tx, workspaceID, best.obj, n.fetch)
+	ids, ok, err := customersOf(ctx, tx, workspaceID, best.key, n.fetch)
 	if err != nil || !ok {
 		return false, -1, err
 	}
@@ -123,12 +147,12 @@ func narrow(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID int64,
 	return true, exact, nil
 }
 
-// estimateContainment is the planner's estimate of the memberships whose
-// params contain obj.
-func estimateContainment(ctx context.Context, tx pgx.Tx, workspaceID int64, obj []byte) (float64, error) {
+// estimateMemberships is the planner's estimate of the memberships that
+// key finds.
+func estimateMemberships(ctx context.Context, tx pgx.Tx, workspaceID int64, key narrowingKey) (float64, error) {
 	var raw []byte
 	if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT 1 FROM memberships
-		WHERE workspace_id = $1 AND params @> $2::jsonb`, workspaceID, string(obj)).Scan(&raw); err != nil {
+		WHERE workspace_id = $1 AND `+key.pred, workspaceID, key.arg).Scan(&raw); err != nil {
 		return 0, fmt.Errorf("estimate where: %w", err)
 	}
 	var plan []struct {
@@ -142,12 +166,11 @@ func estimateContainment(ctx context.Context, tx pgx.Tx, workspaceID int64, obj 
 	return plan[0].Plan.Rows, nil
 }
 
-// containingCustomers returns the distinct customers with a membership
-// whose params contain obj, and true, when there are at most limit such
-// memberships; otherwise false.
-func containingCustomers(ctx context.Context, tx pgx.Tx, workspaceID int64, obj string, limit int) ([]int64, bool, error) {
+// customersOf returns the distinct customers of the memberships key finds,
+// and true, when there are at most limit such memberships; otherwise false.
+func customersOf(ctx context.Context, tx pgx.Tx, workspaceID int64, key narrowingKey, limit int) ([]int64, bool, error) {
 	rows, err := tx.Query(ctx, `SELECT customer_id FROM memberships
-		WHERE workspace_id = $1 AND params @> $2::jsonb LIMIT $3`, workspaceID, obj, limit+1)
+		WHERE workspace_id = $1 AND `+key.pred+` LIMIT $3`, workspaceID, key.arg, limit+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("narrow where: %w", err)
 	}

@@ -47,7 +47,10 @@ func narrowFixture(t *testing.T) (*Store, int64) {
 			country = "IS"
 		}
 		plan := []string{"pro", "team", "free"}[i%3]
-		params := fmt.Sprintf(`{"country":%q,"plan":%q,"mrr":%d}`, country, plan, []int{0, 19, 49}[i%3])
+		// Trial ends as a date, as timestamps on either side of a UTC
+		// midnight, as a date that does not exist and as a number.
+		trial := []string{`"2026-03-29"`, `"2026-03-29T23:30:00-02:00"`, `"2026-03-30T00:10:00Z"`, `"2026-02-30"`, `20260330`}[i%5]
+		params := fmt.Sprintf(`{"country":%q,"plan":%q,"mrr":%d,"trial_ends":%s}`, country, plan, []int{0, 19, 49}[i%3], trial)
 		writes = append(writes, Write{WorkspaceID: ws, ProjectID: pids["a"], Email: fmt.Sprintf("p%03d@x.io", i),
 			Name: fmt.Sprintf("N%d", i%4), Status: "paid", Params: json.RawMessage(params), At: base.Add(time.Duration(i%10) * time.Minute)})
 		if i%4 == 0 {
@@ -58,7 +61,8 @@ func narrowFixture(t *testing.T) (*Store, int64) {
 				other = "FR"
 			}
 			writes = append(writes, Write{WorkspaceID: ws, ProjectID: pids["b"], Email: fmt.Sprintf("p%03d@x.io", i),
-				Status: "trialing", Params: json.RawMessage(fmt.Sprintf(`{"country":%q,"seats":%d}`, other, i%3)), At: base.Add(time.Duration(i%10) * time.Minute)})
+				Status: "trialing", Params: json.RawMessage(fmt.Sprintf(`{"country":%q,"seats":%d,"trial_ends":"2026-03-%02dT12:00:00Z"}`, other, i%3, 29+i%2)),
+				At: base.Add(time.Duration(i%10) * time.Minute)})
 		}
 	}
 	res, err := st.ApplyWrites(ctx, writes)
@@ -112,6 +116,11 @@ func TestNarrowedListIsThePlainList(t *testing.T) {
 		"where=country=IS&q=p01",
 		"not_project=b&where=mrr=49",
 		"where=country=NOWHERE",
+		"where=trial_ends=2026-03-30",
+		"where=trial_ends=2026-03-29",
+		"where=trial_ends=2026-03-30, plan=pro",
+		"project=b&where=trial_ends=2026-03-30",
+		"where=trial_ends=2026-03-31",
 	}
 	sorts := []string{"", "last_seen", "-last_seen", "first_seen", "-first_seen", "name", "-name", "email", "-email", "projects", "-projects", "mrr", "-mrr"}
 	for _, query := range queries {
@@ -179,6 +188,11 @@ func TestNarrowTakesRareValuesOnly(t *testing.T) {
 		{"where=plan~pro", narrowing{estimate: 1000, fetch: 1000}, false},          // no equality
 		{"where=seats>1", narrowing{estimate: 1000, fetch: 1000}, false},           // a range
 		{"where=country=NOWHERE", narrowing{estimate: 1000, fetch: 1000}, true},    // nobody: an empty set
+		// A date-only equality through tinycrm_param_days: 03-30 is the UTC
+		// day of 48 timestamps at 23:30-02:00 and of 48 at 00:10Z, all in a.
+		{"where=trial_ends=2026-03-30", narrowing{estimate: 1000, fetch: 96}, true},
+		{"where=trial_ends=2026-03-30", narrowing{estimate: 1000, fetch: 95}, false},
+		{"where=trial_ends=2026-03-30T00:10:00Z", narrowing{estimate: 1000, fetch: 1000}, false}, // an instant
 	}
 	// narrowed narrows a new select by query within n.
 	narrowed := func(query string, n narrowing) (*selectBuilder, bool) {
@@ -205,6 +219,10 @@ func TestNarrowTakesRareValuesOnly(t *testing.T) {
 	b, _ := narrowed("where=country=IS", defaultNarrowing)
 	if got := len(b.args[len(b.args)-1].([]int64)); got != 86 {
 		t.Fatalf("narrowed to %d customers, want 86", got)
+	}
+	b, _ = narrowed("where=trial_ends=2026-03-30", defaultNarrowing)
+	if got := len(b.args[len(b.args)-1].([]int64)); got != 96 {
+		t.Fatalf("narrowed to %d customers, want 96", got)
 	}
 }
 
