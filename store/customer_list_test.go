@@ -21,7 +21,7 @@ import (
 
 // fixture is a store on a fresh database with one workspace.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	pool  *pgxpool.Pool
 	ws    int64
@@ -29,7 +29,7 @@ type fixture struct {
 	start time.Time
 }
 
-func newFixture(t *testing.T, slugs ...string) *fixture {
+func newFixture(t testing.TB, slugs ...string) *fixture {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	st := store.New(pool)

@@ -2,14 +2,12 @@ package store_test
 
 import (
 	"context"
-	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
-	"tinycrm.dev/tinycrm/pgtest"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -23,22 +21,9 @@ import (
 //	go test -run '^$' -bench ApplyWrites -benchtime 3000x ./store
 func BenchmarkApplyWrites(b *testing.B) {
 	ctx := context.Background()
-	st := store.New(pgtest.NewPool(b))
-	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var projects []int64
-	for _, slug := range []string{"a", "b", "c"} {
-		hash := make([]byte, 32)
-		_, _ = crand.Read(hash)
-		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
-			store.NewKey{Hash: hash, Hint: "abcd"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		projects = append(projects, p.ID)
-	}
+	f := newFixture(b, "a", "b", "c")
+	st, ws := f.st, f.ws
+	projects := []int64{f.ids["a"], f.ids["b"], f.ids["c"]}
 	rng := rand.New(rand.NewPCG(1, 2))
 	statuses := []string{"free", "trialing", "paid", "churned"}
 	msg := 0

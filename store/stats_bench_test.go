@@ -2,15 +2,11 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"os"
 	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"tinycrm.dev/tinycrm/pgtest"
-	"tinycrm.dev/tinycrm/store"
 )
 
 // BenchmarkCounts times the TUI's two header queries, Stats and
@@ -30,23 +26,9 @@ func BenchmarkCounts(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	pool := pgtest.NewPool(b)
-	st := store.New(pool)
-	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ids []int64
-	for _, slug := range []string{"a", "b", "c"} {
-		hash := make([]byte, 32)
-		_, _ = rand.Read(hash)
-		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
-			store.NewKey{Hash: hash, Hint: "abcd"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids = append(ids, p.ID)
-	}
+	f := newFixture(b, "a", "b", "c")
+	st, pool, ws := f.st, f.pool, f.ws
+	ids := []int64{f.ids["a"], f.ids["b"], f.ids["c"]}
 	fill(b, pool, ws, ids, n)
 
 	want, err := st.Stats(ctx, ws)
