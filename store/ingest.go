@@ -141,12 +141,12 @@ func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []R
 // trip and end with the transaction.
 //
 // The statements are planned on every execution (custom plans), although
-// planning is ~5 % of the database's time under identify load: a custom
-// plan sees a table's current size, a cached generic one does not. A
-// generic plan made while memberships was near empty looked memberships up
-// through memberships_status or memberships_project by workspace alone and
-// kept doing so as the table grew (the membership read went from 0.2 to
-// 2 ms per batch within 15 seconds of load).
+// planning is ~4 % of all CPU under identify load (perf): a custom plan
+// sees a table's current size, a cached generic one does not. A generic
+// plan made while memberships was near empty looked memberships up through
+// memberships_status or memberships_project by workspace alone and kept
+// doing so as the table grew (the membership read went from 0.6 to 2.0 ms
+// per batch within 15 seconds of load; BenchmarkApplyWrites 6× slower).
 const ingestBegin = "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 
 func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
