@@ -177,6 +177,7 @@ func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	pc.MaxConns = 16
 	pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	store.ConfigurePool(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)

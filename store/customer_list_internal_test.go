@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
-	"tinycrm.dev/tinycrm/pgtest"
 )
 
 // TestReadTransaction checks what the list's and the export's transactions
@@ -15,7 +13,7 @@ import (
 func TestReadTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := pgtest.NewPool(t)
+	pool := NewTestPool(t)
 	var got [3]string
 	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT current_setting('transaction_read_only'),

@@ -31,7 +31,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, slugs ...string) *fixture {
 	t.Helper()
-	pool := pgtest.NewPool(t)
+	pool := store.NewTestPool(t)
 	st := store.New(pool)
 	ctx := context.Background()
 	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))

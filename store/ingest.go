@@ -140,16 +140,8 @@ func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []R
 // fast at any size, cached or not; the SET LOCALs ride in BEGIN's round
 // trip and end with the transaction.
 //
-// plan_cache_mode = force_custom_plan makes every execution plan anew, with
-// the tables' current sizes. Left to itself (auto), PostgreSQL switches a
-// prepared statement to a cached generic plan after five runs when that
-// plan looks no costlier, and on empty tables every index looks as cheap:
-// the membership read's generic plan searched memberships_status by
-// customer, testing every entry of the workspace, and took 3.1 ms per
-// batch instead of 0.19 (pg_stat_statements under `go run ./bench`; 44 %
-// of the daemon's statement time). Planning is ~4 % of all CPU under
-// identify load (perf); a plan that stays right is worth it.
-const ingestBegin = "BEGIN; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+// The statements are planned on every execution (see ConfigurePool).
+const ingestBegin = "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 
 func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: ingestBegin})

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"tinycrm.dev/tinycrm/filter"
-	"tinycrm.dev/tinycrm/pgtest"
 )
 
 // narrowFixture is a store with two projects and 240 customers whose
@@ -23,7 +22,7 @@ import (
 func narrowFixture(t *testing.T) (*Store, int64) {
 	t.Helper()
 	ctx := context.Background()
-	st := New(pgtest.NewPool(t))
+	st := New(NewTestPool(t))
 	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
 	if err != nil {
 		t.Fatal(err)
