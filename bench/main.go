@@ -43,6 +43,7 @@ type options struct {
 	clients     int
 	emails      int
 	batchItems  int
+	batchConc   int
 	batchTotal  int
 	pgbenchSecs int
 	keep        bool
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients for identify")
 	flag.IntVar(&o.emails, "emails", 100_000, "distinct emails in the identify load")
 	flag.IntVar(&o.batchItems, "batch-items", 1000, "items per /v1/batch call")
+	flag.IntVar(&o.batchConc, "batch-clients", 4, "concurrent /v1/batch clients")
 	flag.IntVar(&o.batchTotal, "batch-total", 300_000, "customers sent through /v1/batch")
 	flag.IntVar(&o.pgbenchSecs, "pgbench-seconds", 20, "pgbench -T")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary data dir")
@@ -179,7 +181,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("| identify latency p50 / p99 | %.1f ms / %.1f ms | |\n", ms(id.p50), ms(id.p99))
 	fmt.Printf("| identify errors | %d of %d | |\n", id.errors, id.count)
 	fmt.Printf("| identifies per group commit (mean) | %.1f | |\n", avgBatch)
-	fmt.Printf("| /v1/batch customers/s (%d-item batches) | %.0f | %.2f |\n", o.batchItems, bt.rate, bt.rate/pgTPS)
+	fmt.Printf("| /v1/batch customers/s (%d-item batches, %d clients) | %.0f | %.2f |\n", o.batchItems, o.batchConc, bt.rate, bt.rate/pgTPS)
 	fmt.Printf("| tinycrmd peak RSS | %.0f MB | |\n", float64(rss)/(1<<20))
 	if o.ceiling > 0 {
 		fmt.Printf("| HTTP ceiling: identifies rejected before the database (400), %d clients | %.0f/s | %.2f |\n", o.clients, ceiling.rate, ceiling.rate/pgTPS)
@@ -326,8 +328,8 @@ func identifyLoad(ctx context.Context, hc *http.Client, base string, keys []stri
 	}, nil
 }
 
-// batchLoad sends o.batchTotal new customers through /v1/batch from 4
-// concurrent clients.
+// batchLoad sends o.batchTotal new customers through /v1/batch from
+// o.batchConc concurrent clients.
 func batchLoad(ctx context.Context, hc *http.Client, base string, keys []string, o options) (loadResult, error) {
 	var (
 		next, done atomic.Int64
@@ -337,7 +339,7 @@ func batchLoad(ctx context.Context, hc *http.Client, base string, keys []string,
 	)
 	batches := int64(o.batchTotal / o.batchItems)
 	start := time.Now()
-	for range 4 {
+	for range o.batchConc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
