@@ -32,28 +32,8 @@ func TestIngestPlansStayOnIndexesAsTablesGrow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := onePlanPool(t, genericPlansDB(t), true)
-	st := store.New(pool)
-	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var projects []int64
-	for _, slug := range []string{"app-a", "app-b"} {
-		hash := make([]byte, 32)
-		copy(hash, slug)
-		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
-			store.NewKey{Hash: hash, Hint: "abcd"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		projects = append(projects, p.ID)
-	}
 	big := []string{"customers", "memberships", "events", "message_ids", "customer_search"}
-	for _, table := range big {
-		if _, err := pool.Exec(ctx, "ALTER TABLE "+table+" SET (autovacuum_enabled = false)"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, ws, projects := planWorkspace(t, pool, big)
 
 	now := time.Now().Add(-time.Hour)
 	msg := 0
@@ -224,28 +204,8 @@ func TestReadPlansStayRightAsTablesGrow(t *testing.T) {
 	ctx := context.Background()
 	conn := genericPlansDB(t)
 	warmPool := onePlanPool(t, conn, true)
-	warm := store.New(warmPool)
-	ws, _, err := warm.Bootstrap(ctx, []byte("admin-token-hash"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var projects []int64
-	for _, slug := range []string{"app-a", "app-b"} {
-		hash := make([]byte, 32)
-		copy(hash, slug)
-		p, _, err := warm.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
-			store.NewKey{Hash: hash, Hint: "abcd"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		projects = append(projects, p.ID)
-	}
 	tables := []string{"customers", "memberships", "events", "customer_search"}
-	for _, table := range tables {
-		if _, err := warmPool.Exec(ctx, "ALTER TABLE "+table+" SET (autovacuum_enabled = false)"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	warm, ws, projects := planWorkspace(t, warmPool, tables)
 	now := time.Now()
 	var writes []store.Write
 	for i := range 4 {
@@ -341,4 +301,34 @@ func TestReadPlansStayRightAsTablesGrow(t *testing.T) {
 				r.name, got, want)
 		}
 	}
+}
+
+// planWorkspace bootstraps a workspace with projects app-a and app-b on
+// pool, and turns autovacuum off for tables so that nothing analyzes them
+// behind the test's back.
+func planWorkspace(t *testing.T, pool *pgxpool.Pool, tables []string) (*store.Store, int64, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	st := store.New(pool)
+	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var projects []int64
+	for _, slug := range []string{"app-a", "app-b"} {
+		hash := make([]byte, 32)
+		copy(hash, slug)
+		p, _, err := st.CreateProject(ctx, ws, store.NewProject{Slug: slug, Name: slug, Color: "#000000"},
+			store.NewKey{Hash: hash, Hint: "abcd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		projects = append(projects, p.ID)
+	}
+	for _, table := range tables {
+		if _, err := pool.Exec(ctx, "ALTER TABLE "+table+" SET (autovacuum_enabled = false)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, ws, projects
 }
