@@ -134,13 +134,21 @@ func (h *harness) newDB(t testing.TB, options string) string {
 }
 
 // NewPool is NewDB plus a pgxpool connected to it, closed when t ends
-// (before the database is dropped).
-func NewPool(t testing.TB) *pgxpool.Pool {
+// (before the database is dropped). Each configure function may change the
+// pool's config first (store.ConfigurePool, say).
+func NewPool(t testing.TB, configure ...func(*pgxpool.Config)) *pgxpool.Pool {
 	t.Helper()
 	conn := NewDB(t)
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		t.Fatalf("pgtest: parse %s: %v", conn, err)
+	}
+	for _, c := range configure {
+		c(cfg)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, conn)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"tinycrm.dev/tinycrm/pgtest"
 )
 
 // TestReadTransaction checks what the list's and the export's transactions
@@ -13,7 +15,7 @@ import (
 func TestReadTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool := NewTestPool(t)
+	pool := pgtest.NewPool(t, ConfigurePool)
 	var got [3]string
 	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, `SELECT current_setting('transaction_read_only'),

@@ -31,7 +31,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, slugs ...string) *fixture {
 	t.Helper()
-	pool := store.NewTestPool(t)
+	pool := pgtest.NewPool(t, store.ConfigurePool)
 	st := store.New(pool)
 	ctx := context.Background()
 	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))

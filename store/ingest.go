@@ -814,6 +814,9 @@ func applyPings(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, resul
 		UPDATE memberships m SET last_seen = GREATEST(m.last_seen, u.a)
 		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::timestamptz[]) AS u(w, c, p, a)
 		WHERE m.workspace_id = u.w AND m.customer_id = u.c AND m.project_id = u.p`, mws, mcs, mps, mats)
+	// IS TRUE keeps the last_seen test out of the index conditions: a
+	// generic plan made on empty tables would otherwise walk
+	// customers_last_seen over every older customer instead of the key.
 	b.Queue(`
 		UPDATE customers c SET last_seen = GREATEST(c.last_seen, u.a)
 		FROM (SELECT w, c, max(a) AS a FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS u(w, c, a) GROUP BY w, c) u

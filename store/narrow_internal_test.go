@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"tinycrm.dev/tinycrm/filter"
+	"tinycrm.dev/tinycrm/pgtest"
 )
 
 // narrowFixture is a store with two projects and 240 customers whose
@@ -22,7 +23,7 @@ import (
 func narrowFixture(t *testing.T) (*Store, int64) {
 	t.Helper()
 	ctx := context.Background()
-	st := New(NewTestPool(t))
+	st := New(pgtest.NewPool(t, ConfigurePool))
 	ws, _, err := st.Bootstrap(ctx, []byte("admin-token-hash"))
 	if err != nil {
 		t.Fatal(err)

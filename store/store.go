@@ -52,9 +52,9 @@ func New(pool *pgxpool.Pool) *Store {
 // are small are the wrong ones once they have grown, until autovacuum next
 // analyzes them: after 100,000 customers were imported, a page filtered
 // by project ran for over nine minutes instead of 235 ms, the unfiltered
-// first page took 311 ms instead of 2.6, and ingest's membership read
-// searched memberships_status by customer (3.1 ms per batch instead of
-// 0.19). Planning anew costs ~4 % of CPU under identify load (perf).
+// first page took 311 ms instead of 2.6. Ingest is the exception: its
+// transactions ask for generic plans, which its statements were made safe
+// for (see ingestBegin).
 func ConfigurePool(cfg *pgxpool.Config) {
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 }
