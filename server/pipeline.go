@@ -104,7 +104,9 @@ func (p *pipeline) work() {
 		}
 		p.metrics.batchSize.Observe(float64(len(writes)))
 		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+		began := time.Now()
 		results, err := p.store.ApplyWrites(ctx, writes)
+		p.metrics.commit.Observe(time.Since(began).Seconds())
 		cancel()
 		if err == nil {
 			p.activity.add(writes, results, time.Now())
