@@ -70,7 +70,7 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys, err = a.Keys(ctx(t), p.Slug)
-	if err != nil || len(keys) != 4 || keys[1].ExpiresAt == nil || keys[1].ExpiresAt.Sub(time.Now()) < 23*time.Hour {
+	if err != nil || len(keys) != 4 || keys[1].ExpiresAt == nil || time.Until(*keys[1].ExpiresAt) < 23*time.Hour {
 		t.Fatalf("keys after rotating with grace = %+v, %v", keys, err)
 	}
 	if _, err := e.client(k3.Secret).Identify(ctx(t), client.Identify{Email: "a@example.com"}); err != nil {

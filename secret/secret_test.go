@@ -1,6 +1,8 @@
 package secret
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -58,10 +60,13 @@ func TestParseRejects(t *testing.T) {
 
 func TestHashAndHint(t *testing.T) {
 	t.Parallel()
-	s, _ := New(AdminToken)
-	if len(Hash(s)) != 32 || string(Hash(s)) != string(Hash(s)) {
-		t.Fatal("Hash must be a stable 32-byte SHA-256")
+	// SPEC §3: only the secret's SHA-256 is stored; the vector is
+	// sha256("abc") from FIPS 180-2.
+	want, _ := hex.DecodeString("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+	if got := Hash("abc"); !bytes.Equal(got, want) {
+		t.Fatalf("Hash(\"abc\") = %x, want SHA-256 %x", got, want)
 	}
+	s, _ := New(AdminToken)
 	if Hint(s) != s[len(s)-4:] {
 		t.Fatalf("Hint(%q) = %q", s, Hint(s))
 	}
