@@ -156,7 +156,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	avgBatch, err := meanBatch(ctx, hc, base)
+	commits, err := groupCommits(ctx, hc, base)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,8 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("| identify/s, %d clients | %.0f | %.2f |\n", o.clients, id.rate, id.rate/pgTPS)
 	fmt.Printf("| identify latency p50 / p99 | %.1f ms / %.1f ms | |\n", ms(id.p50), ms(id.p99))
 	fmt.Printf("| identify errors | %d of %d | |\n", id.errors, id.count)
-	fmt.Printf("| identifies per group commit (mean) | %.1f | |\n", avgBatch)
+	fmt.Printf("| identifies per group commit (mean) | %.1f | |\n", commits.meanBatch)
+	fmt.Printf("| group commit duration (mean); commits over 50 ms | %.1f ms; %.0f of %.0f | |\n", commits.meanMillis, commits.over50ms, commits.commits)
 	fmt.Printf("| /v1/batch customers/s (%d-item batches, %d clients) | %.0f | %.2f |\n", o.batchItems, o.batchConc, bt.rate, bt.rate/pgTPS)
 	fmt.Printf("| tinycrmd peak RSS | %.0f MB | |\n", float64(rss)/(1<<20))
 	if o.ceiling > 0 {
@@ -384,32 +385,45 @@ func topStatements(ctx context.Context, c *pgcluster.Cluster) error {
 	return cmd.Run()
 }
 
-// meanBatch reads the mean group-commit batch size from /metrics.
-func meanBatch(ctx context.Context, hc *http.Client, base string) (float64, error) {
+// commitStats is what /metrics says of the identify phase's group commits.
+type commitStats struct {
+	meanBatch  float64 // writes per group commit
+	meanMillis float64 // time to apply and commit one
+	over50ms   float64 // commits that took longer than 50 ms
+	commits    float64
+}
+
+// groupCommits reads the group-commit series from /metrics.
+func groupCommits(ctx context.Context, hc *http.Client, base string) (commitStats, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return commitStats{}, err
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return 0, err
+		return commitStats{}, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
-		return 0, err
+		return commitStats{}, err
 	}
-	var sum, count float64
+	series := map[string]float64{}
 	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "tinycrm_ingest_commit_batch_size_sum "); ok {
-			sum, _ = strconv.ParseFloat(v, 64)
-		}
-		if v, ok := strings.CutPrefix(line, "tinycrm_ingest_commit_batch_size_count "); ok {
-			count, _ = strconv.ParseFloat(v, 64)
+		if name, v, ok := strings.Cut(line, " "); ok && strings.HasPrefix(name, "tinycrm_ingest_commit_") {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				series[name] = f
+			}
 		}
 	}
-	if count == 0 {
-		return 0, errors.New("no group commits in /metrics")
+	n := series["tinycrm_ingest_commit_batch_size_count"]
+	if n == 0 || series["tinycrm_ingest_commit_duration_seconds_count"] != n {
+		return commitStats{}, errors.New("no group commits in /metrics")
 	}
-	return sum / count, nil
+	return commitStats{
+		meanBatch:  series["tinycrm_ingest_commit_batch_size_sum"] / n,
+		meanMillis: 1000 * series["tinycrm_ingest_commit_duration_seconds_sum"] / n,
+		over50ms:   n - series[`tinycrm_ingest_commit_duration_seconds_bucket{le="0.05"}`],
+		commits:    n,
+	}, nil
 }
