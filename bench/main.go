@@ -416,14 +416,14 @@ func groupCommits(ctx context.Context, hc *http.Client, base string) (commitStat
 			}
 		}
 	}
-	n := series["tinycrm_ingest_commit_batch_size_count"]
-	if n == 0 || series["tinycrm_ingest_commit_duration_seconds_count"] != n {
+	batches, commits := series["tinycrm_ingest_commit_batch_size_count"], series["tinycrm_ingest_commit_duration_seconds_count"]
+	if batches == 0 || commits == 0 {
 		return commitStats{}, errors.New("no group commits in /metrics")
 	}
 	return commitStats{
-		meanBatch:  series["tinycrm_ingest_commit_batch_size_sum"] / n,
-		meanMillis: 1000 * series["tinycrm_ingest_commit_duration_seconds_sum"] / n,
-		over50ms:   n - series[`tinycrm_ingest_commit_duration_seconds_bucket{le="0.05"}`],
-		commits:    n,
+		meanBatch:  series["tinycrm_ingest_commit_batch_size_sum"] / batches,
+		meanMillis: 1000 * series["tinycrm_ingest_commit_duration_seconds_sum"] / commits,
+		over50ms:   commits - series[`tinycrm_ingest_commit_duration_seconds_bucket{le="0.05"}`],
+		commits:    commits,
 	}, nil
 }
