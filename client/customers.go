@@ -34,7 +34,8 @@ type Membership struct {
 	Name   string `json:"name"`
 	Color  string `json:"color"`
 	Status string `json:"status"`
-	// Params as the app sent them; JSON numbers are float64.
+	// Params as the app sent them; JSON numbers are json.Number, so that
+	// no digit is lost (an account number such as 12345678901234567890).
 	Params    map[string]any `json:"params"`
 	FirstSeen time.Time      `json:"first_seen"`
 	LastSeen  time.Time      `json:"last_seen"`

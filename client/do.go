@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,7 +95,10 @@ func (c *Client) doJSON(ctx context.Context, cl call, out any) error {
 	if out == nil || r.status == http.StatusNoContent || len(r.body) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(r.body, out); err != nil {
+	// Numbers in params keep every digit the server sent (json.Number).
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
 		return fmt.Errorf("%s: decode the server's reply: %w", cl.op, err)
 	}
 	return nil

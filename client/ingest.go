@@ -7,9 +7,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits of one batch request (SPEC §3). Batch and Import split larger
@@ -94,6 +97,9 @@ func (c *Client) Identify(ctx context.Context, id Identify) (IdentifyResult, err
 	if id.MessageID == "" {
 		id.MessageID = NewMessageID()
 	}
+	if field := invalidText(id); field != "" {
+		return IdentifyResult{}, fmt.Errorf("identify: %s is not valid UTF-8 (is it in another encoding?)", field)
+	}
 	body, err := marshal("identify", id)
 	if err != nil {
 		return IdentifyResult{}, err
@@ -132,11 +138,11 @@ func (c *Client) PingAt(ctx context.Context, email string, at time.Time) error {
 // always a prefix of items; the rest may or may not have been applied.
 // Resending them is safe only if they carry message ids of your own.
 func (c *Client) Batch(ctx context.Context, items []Identify) (BatchResult, error) {
-	return c.batch(ctx, "batch", "/v1/batch", items)
+	return c.batch(ctx, "batch", "/v1/batch", nil, items)
 }
 
 // batch splits items into requests and sends them one after the other.
-func (c *Client) batch(ctx context.Context, op, path string, items []Identify) (BatchResult, error) {
+func (c *Client) batch(ctx context.Context, op, path string, query url.Values, items []Identify) (BatchResult, error) {
 	total := BatchResult{Rejected: []Rejection{}}
 	const overhead = len(`{"items":[]}`)
 	var (
@@ -150,7 +156,7 @@ func (c *Client) batch(ctx context.Context, op, path string, items []Identify) (
 		}
 		buf.WriteString("]}")
 		var r BatchResult
-		err := c.doJSON(ctx, call{op: op, method: http.MethodPost, path: path, body: buf.Bytes()}, &r)
+		err := c.doJSON(ctx, call{op: op, method: http.MethodPost, path: path, query: query, body: buf.Bytes()}, &r)
 		if err != nil {
 			return err
 		}
@@ -167,6 +173,10 @@ func (c *Client) batch(ctx context.Context, op, path string, items []Identify) (
 	for i, it := range items {
 		if it.MessageID == "" {
 			it.MessageID = NewMessageID()
+		}
+		if field := invalidText(it); field != "" {
+			local = append(local, Rejection{Index: i, Field: field, Error: field + ": is not valid UTF-8 (is the file in another encoding?)"})
+			continue
 		}
 		enc, err := json.Marshal(it)
 		if err != nil {
@@ -206,4 +216,46 @@ func (b BatchResult) finish(local []Rejection, first int) BatchResult {
 	}
 	slices.SortStableFunc(b.Rejected, func(x, y Rejection) int { return cmp.Compare(x.Index, y.Index) })
 	return b
+}
+
+// invalidText names the first field of id that holds a string which is not
+// valid UTF-8, or returns "". encoding/json would replace its bad bytes
+// with U+FFFD, so a Latin-1 name would be stored altered, without a word.
+func invalidText(id Identify) string {
+	switch {
+	case !utf8.ValidString(id.Email):
+		return "email"
+	case !utf8.ValidString(id.Name):
+		return "name"
+	case !utf8.ValidString(id.Status):
+		return "status"
+	case !utf8.ValidString(id.MessageID):
+		return "message_id"
+	}
+	return invalidValue("params", id.Params)
+}
+
+func invalidValue(path string, v any) string {
+	switch t := v.(type) {
+	case string:
+		if !utf8.ValidString(t) {
+			return path
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if !utf8.ValidString(k) {
+				return path
+			}
+			if f := invalidValue(path+"."+k, t[k]); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if f := invalidValue(fmt.Sprintf("%s[%d]", path, i), e); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -211,5 +212,45 @@ func TestAPIErrors(t *testing.T) {
 	}
 	if _, err := e.admin.Customer(ctx(t), "nobody@example.com"); !client.IsNotFound(err) || client.IsUnauthorized(err) {
 		t.Errorf("missing customer: %v", err)
+	}
+}
+
+// TestTextAndNumbersKeepEveryByte: a string that is not UTF-8 is refused
+// before it is sent (encoding/json would send U+FFFD in its place), and a
+// number read back keeps every digit.
+func TestTextAndNumbersKeepEveryByte(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, key := e.project("App")
+	c := e.client(key)
+	if _, err := c.Identify(ctx(t), client.Identify{Email: "a@x.io", Name: "M\xfcller"}); err == nil || !strings.Contains(err.Error(), "name is not valid UTF-8") {
+		t.Fatalf("identify with a Latin-1 name: %v", err)
+	}
+	items := []client.Identify{
+		{Email: "a@x.io", Params: map[string]any{"acct": json.Number("12345678901234567890")}},
+		{Email: "b@x.io", Params: map[string]any{"city": "M\xfcnchen"}},
+		{Email: "c@x.io", Params: map[string]any{"list": []any{"ok", "\xff"}}},
+	}
+	for _, send := range []func() (client.BatchResult, error){
+		func() (client.BatchResult, error) { return c.Batch(ctx(t), items) },
+		func() (client.BatchResult, error) { return e.admin.CheckImport(ctx(t), slug, items) },
+	} {
+		res, err := send()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Accepted != 1 || len(res.Rejected) != 2 || res.Rejected[0].Field != "params.city" || res.Rejected[1].Field != "params.list[1]" {
+			t.Fatalf("result %+v", res)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 1 {
+		t.Fatalf("%d customers, want 1 (the dry run stores nothing)", n)
+	}
+	d, err := e.admin.Customer(ctx(t), "a@x.io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Projects[0].Params["acct"]; got != json.Number("12345678901234567890") {
+		t.Fatalf("acct read back as %#v", got)
 	}
 }

@@ -168,5 +168,13 @@ func (c *Client) RevokeKey(ctx context.Context, slug string, id int64) error {
 // like Batch does with a project key (same splitting, message ids and
 // result).
 func (c *Client) Import(ctx context.Context, slug string, items []Identify) (BatchResult, error) {
-	return c.batch(ctx, "import into "+slug, projectPath(slug, "/batch"), items)
+	return c.batch(ctx, "import into "+slug, projectPath(slug, "/batch"), nil, items)
+}
+
+// CheckImport checks identify calls as Import would, on the server and by
+// the same rules, but stores nothing: Accepted counts the items that would
+// be sent on, Rejected the ones that would be refused, and Duplicates and
+// Suppressed stay 0 (they depend on what is stored when the import runs).
+func (c *Client) CheckImport(ctx context.Context, slug string, items []Identify) (BatchResult, error) {
+	return c.batch(ctx, "check import into "+slug, projectPath(slug, "/batch"), url.Values{"dry_run": {"true"}}, items)
 }

@@ -91,7 +91,8 @@ var errUnauthorized = &Problem{Status: http.StatusUnauthorized,
 // (Segment's way: the key is the user name).
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
-	if v, ok := strings.CutPrefix(h, "Bearer "); ok {
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	if scheme, v, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(v)
 	}
 	if u, _, ok := r.BasicAuth(); ok {

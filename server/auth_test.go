@@ -200,10 +200,63 @@ func TestCORSOnIngestOnly(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	r := e.do("OPTIONS", "/v1/identify", "", nil).must(t, http.StatusNoContent)
-	if r.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+	if r.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Authorization") ||
+		r.Header.Get("Access-Control-Expose-Headers") != "Retry-After" {
 		t.Fatalf("preflight headers %v", r.Header)
 	}
 	if h := e.do("GET", "/v1/projects", e.admin, nil).Header.Get("Access-Control-Allow-Origin"); h != "" {
 		t.Fatalf("admin API must not allow cross-origin calls, got %q", h)
+	}
+}
+
+// TestBearerSchemeIsCaseInsensitive: RFC 9110 makes the scheme
+// case-insensitive, and some HTTP clients send "bearer".
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+		req, err := http.NewRequest("POST", e.url+"/v1/identify", strings.NewReader(`{"email":"a@x.io"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", scheme+" "+key)
+		res, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("scheme %q: status %d", scheme, res.StatusCode)
+		}
+	}
+}
+
+// TestEveryRouteRefusesUnknownQueryParameters walks the route table: a
+// query parameter a route does not take is a 400 naming it, on every
+// route but the health probes and Segment's (whose requests TinyCRM does
+// not shape), so a typo never silently changes the outcome.
+func TestEveryRouteRefusesUnknownQueryParameters(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, key := e.project("App")
+	for _, pattern := range server.RoutePatterns() {
+		method, path, _ := strings.Cut(pattern, " ")
+		if strings.HasPrefix(path, "/segment/") || path == "/healthz" || path == "/readyz" {
+			continue
+		}
+		path = strings.NewReplacer("{slug}", slug, "{id}", "1", "{idOrEmail}", "a@x.io").Replace(path)
+		token := e.admin
+		if !strings.HasPrefix(path, "/v1/projects") && !strings.HasPrefix(path, "/v1/customers") && !strings.HasPrefix(path, "/v1/export") &&
+			!strings.HasPrefix(path, "/v1/stats") && !strings.HasPrefix(path, "/v1/insights") {
+			token = key
+		}
+		r := e.do(method, path+"?grce=0s", token, nil)
+		if r.Status != http.StatusBadRequest || r.Body["field"] != "grce" {
+			t.Errorf("%s?grce=0s: %d %s, want a 400 naming grce", pattern, r.Status, r.Raw)
+		}
+	}
+	if n := len(e.do("GET", "/v1/projects/"+slug+"/keys", e.admin, nil).Body["keys"].([]any)); n != 1 {
+		t.Fatalf("%d keys after refused calls, want 1", n)
 	}
 }

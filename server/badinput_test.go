@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBadInputIsRejectedAndWritesNothing sends one bad identify per limit of
@@ -57,6 +58,23 @@ func TestBadInputIsRejectedAndWritesNothing(t *testing.T) {
 		{"numeric timestamp", `{"email":"a@x.io","timestamp":1700000000}`, 400, "timestamp"},
 		{"message_id too long", `{"email":"a@x.io","message_id":"` + strings.Repeat("m", 129) + `"}`, 400, "message_id"},
 		{"body too large", `{"email":"a@x.io","name":"` + strings.Repeat("n", 40<<10) + `"}`, 413, "body"},
+		// Numbers PostgreSQL would refuse (1e200000) or keep exactly where
+		// a double cannot follow (1e-400 as mrr broke every read of mrr_total).
+		{"params huge number", `{"email":"a@x.io","params":{"h":1e200000}}`, 400, "params.h"},
+		{"params tiny number", `{"email":"a@x.io","params":{"tiny":1e-20000}}`, 400, "params.tiny"},
+		{"params number out of double range", `{"email":"a@x.io","params":{"a":{"b":[1,1e999]}}}`, 400, "params.a.b[1]"},
+		{"params denormal number", `{"email":"a@x.io","params":{"d":-1e-310}}`, 400, "params.d"},
+		{"params zero with a huge exponent", `{"email":"a@x.io","params":{"z":0e-99999}}`, 400, "params.z"},
+		{"mrr underflow", `{"email":"a@x.io","params":{"mrr":1e-400}}`, 400, "params.mrr"},
+		{"params number too long", `{"email":"a@x.io","params":{"n":1.` + strings.Repeat("1", 120) + `}}`, 400, "params.n"},
+		// Text encoding/json would decode lossily (as U+FFFD) and jsonb refuses.
+		{"params invalid UTF-8", "{\"email\":\"a@x.io\",\"params\":{\"k\":\"a\xffb\"}}", 400, "params.k"},
+		{"params lone low surrogate", `{"email":"a@x.io","params":{"k":"\udc00"}}`, 400, "params.k"},
+		{"params lone high surrogate", `{"email":"a@x.io","params":{"k":["ok","\ud800x"]}}`, 400, "params.k[1]"},
+		{"params key invalid UTF-8", "{\"email\":\"a@x.io\",\"params\":{\"k\xff\":1}}", 400, "params"},
+		{"name invalid UTF-8", "{\"email\":\"a@x.io\",\"name\":\"M\xfcller\"}", 400, "name"},
+		{"message_id lone surrogate", `{"email":"a@x.io","message_id":"x\ud800"}`, 400, "message_id"},
+		{"email invalid UTF-8", "{\"email\":\"a\xff@x.io\"}", 400, "email"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.do("POST", "/v1/identify", key, tc.body)
@@ -171,4 +189,132 @@ func TestProjectDeletedByAnotherDaemon(t *testing.T) {
 			t.Errorf("%d rows in %s", n, table)
 		}
 	}
+}
+
+// TestUnusualValidInputIsStoredExactly is the other side of the text and
+// number checks: what is valid JSON text and a number a double can hold
+// lands, as sent.
+func TestUnusualValidInputIsStoredExactly(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	e.do("POST", "/v1/identify", key, `{"email":"u@x.io","name":"M\u00fcller \ud83d\ude00",`+
+		`"params":{"emoji":"\ud83d\ude00","slash":"\\u00e9","big":1.7e308,"small":2.3e-308,"zero":-0.0e-300,`+
+		`"acct":12345678901234567890,"mrr":29.970000000000002}}`).must(t, http.StatusOK)
+	r := e.do("GET", "/v1/customers/u@x.io", e.admin, nil).must(t, http.StatusOK)
+	for _, want := range []string{`"name":"Müller 😀"`, `"emoji":"😀"`, `"slash":"\\u00e9"`, `"acct":12345678901234567890`,
+		`"mrr_total":29.970000000000002`} {
+		if !strings.Contains(string(r.Raw), want) {
+			t.Errorf("stored customer lacks %s: %s", want, r.Raw)
+		}
+	}
+	p := e.customer("u@x.io").Projects[0].Params
+	if p["big"] != 1.7e308 || p["small"] != 2.3e-308 || p["zero"] != 0.0 {
+		t.Errorf("numbers %v", p)
+	}
+}
+
+// TestPathValuesThatCannotExist: ids, emails and slugs in the path that
+// no row can have (not UTF-8, NUL, neither email nor id) are answered
+// 400 or 404 without a database error, and a suppression is never stored
+// for something that is not an email.
+func TestPathValuesThatCannotExist(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, _ := e.project("App")
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/v1/customers/%ff", 400},
+		{"GET", "/v1/customers/%00", 400},
+		{"GET", "/v1/customers/a%C3%A9%C3", 400},
+		{"GET", "/v1/customers/a%ff@x.io", 400},
+		{"GET", "/v1/customers/hello%20world", 400},
+		{"GET", "/v1/customers/-3", 400},
+		{"GET", "/v1/customers/99999", 404},
+		{"GET", "/v1/customers/nobody@x.io", 404},
+		{"DELETE", "/v1/customers/%ff?suppress=true", 400},
+		{"DELETE", "/v1/customers/hello%20world?suppress=true", 400},
+		{"GET", "/v1/projects/%ff", 404},
+		{"PATCH", "/v1/projects/%ff", 404},
+		{"DELETE", "/v1/projects/%ff", 404},
+		{"GET", "/v1/projects/%ff/keys", 404},
+		{"POST", "/v1/projects/%ff/keys", 404},
+		{"POST", "/v1/projects/%ff/keys/rotate", 404},
+		{"DELETE", "/v1/projects/%ff/keys/1", 404},
+		{"POST", "/v1/projects/%ff/batch", 404},
+		{"GET", "/v1/projects/NOPE", 404},
+		{"DELETE", "/v1/projects/" + slug + "/keys/99999", 404},
+	} {
+		var body any
+		if tc.method == "PATCH" {
+			body = map[string]any{"name": "X"}
+		}
+		r := e.do(tc.method, tc.path, e.admin, body)
+		if r.Status != tc.status || r.Body["detail"] == "" {
+			t.Errorf("%s %s: %d %s, want %d with a detail", tc.method, tc.path, r.Status, r.Raw, tc.status)
+		}
+		if d, _ := r.Body["detail"].(string); strings.Contains(d, "not found") {
+			t.Errorf("%s %s: detail %q is the store's, not the user's", tc.method, tc.path, d)
+		}
+	}
+	if n := e.count("suppressions"); n != 0 {
+		t.Fatalf("%d suppressions stored for non-emails", n)
+	}
+}
+
+// TestProjectSettingsAreNotSilentlyIgnored: the grace period takes days,
+// a repeated or misplaced setting is refused, a taken slug names itself.
+func TestProjectSettingsAreNotSilentlyIgnored(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, _ := e.project("App")
+	r := e.do("POST", "/v1/projects/"+slug+"/keys/rotate?grace=7d", e.admin, nil).must(t, http.StatusCreated)
+	keys := e.do("GET", "/v1/projects/"+slug+"/keys", e.admin, nil).must(t, http.StatusOK).Body["keys"].([]any)
+	old := keys[1].(map[string]any)
+	if exp, err := time.Parse(time.RFC3339, old["expires_at"].(string)); err != nil || time.Until(exp) < 7*24*time.Hour-time.Minute {
+		t.Fatalf("old key after rotate?grace=7d: %v (%v); rotate said %s", old, err, r.Raw)
+	}
+	e.do("POST", "/v1/projects/"+slug+"/keys/rotate?grace=0d", e.admin, nil).must(t, http.StatusCreated)
+	for _, tc := range []struct{ path, body, field string }{
+		{"/keys/rotate?grace=8d", "", "grace"},
+		{"/keys/rotate?grace=1h&grace=2h", "", "grace"},
+		{"/keys/rotate", `{"grace":"1h"}`, "body"},
+		{"/keys", "garbage", "body"},
+	} {
+		r := e.do("POST", "/v1/projects/"+slug+tc.path, e.admin, tc.body)
+		if r.Status != http.StatusBadRequest || r.Body["field"] != tc.field {
+			t.Errorf("POST %s with %q: %d %s, want 400 naming %s", tc.path, tc.body, r.Status, r.Raw, tc.field)
+		}
+	}
+	if n := len(e.do("GET", "/v1/projects/"+slug+"/keys", e.admin, nil).Body["keys"].([]any)); n != 3 {
+		t.Fatalf("%d keys after two rotations and refused calls, want 3", n)
+	}
+	r = e.do("POST", "/v1/projects", e.admin, map[string]any{"name": "Other", "slug": slug}).must(t, http.StatusConflict)
+	if r.Body["field"] != "slug" || !strings.Contains(r.Body["detail"].(string), `"`+slug+`"`) {
+		t.Fatalf("conflict %s", r.Raw)
+	}
+}
+
+// TestImportDryRunChecksWithTheImportRules: dry_run=true answers exactly
+// what the import would accept and reject, and stores nothing.
+func TestImportDryRunChecksWithTheImportRules(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, _ := e.project("App")
+	body := `{"items":[{"email":"a@x.io","params":{"mrr":9}},{"email":"b@x.io","params":{"mrr":1e999}},` +
+		`{"email":"nope"},{"email":"c@x.io","message_id":"m1"}]}`
+	dry := e.do("POST", "/v1/projects/"+slug+"/batch?dry_run=true", e.admin, body).must(t, http.StatusOK)
+	for _, table := range []string{"customers", "memberships", "events", "message_ids"} {
+		if n := e.count(table); n != 0 {
+			t.Fatalf("%d rows in %s after a dry run", n, table)
+		}
+	}
+	real := e.do("POST", "/v1/projects/"+slug+"/batch", e.admin, body).must(t, http.StatusOK)
+	if dry.Body["accepted"] != 2.0 || fmt.Sprint(dry.Body["rejected"]) != fmt.Sprint(real.Body["rejected"]) ||
+		real.Body["accepted"] != 2.0 {
+		t.Fatalf("dry run %s, real %s", dry.Raw, real.Raw)
+	}
+	e.do("POST", "/v1/projects/"+slug+"/batch?dry_run=maybe", e.admin, body).must(t, http.StatusBadRequest)
 }

@@ -38,9 +38,6 @@ func newPage[T any](cs []T, next string) customerPage[T] {
 
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, append(filter.KnownParams(), paramLimit, paramCursor)...); err != nil {
-		return err
-	}
 	f, err := filterFrom(q)
 	if err != nil {
 		return err
@@ -71,6 +68,9 @@ func onlyParams(q url.Values, known ...string) error {
 		return nil
 	}
 	slices.Sort(unknown)
+	if len(known) == 0 {
+		return badField(unknown[0], "unknown query parameter %s; this endpoint takes none", quoteList(unknown))
+	}
 	known = slices.Sorted(slices.Values(known))
 	return badField(unknown[0], "unknown query parameter %s; this endpoint takes %s",
 		quoteList(unknown), strings.Join(known, ", "))

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -33,9 +32,6 @@ var csvHeader = []string{"id", "email", "name", "first_seen", "last_seen", "proj
 // truncated file that looks complete.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, append(filter.KnownParams(), paramFormat)...); err != nil {
-		return err
-	}
 	format := q.Get(paramFormat)
 	if len(q[paramFormat]) > 1 {
 		return badField(paramFormat, "given more than once")

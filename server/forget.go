@@ -3,9 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
-	"tinycrm.dev/tinycrm/email"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -21,9 +19,6 @@ const (
 // suppressed (a deletion request that arrives before the person does).
 func (s *Server) forgetCustomer(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, paramProject, paramSuppress); err != nil {
-		return err
-	}
 	var o store.ForgetOptions
 	if vs := q[paramProject]; len(vs) > 1 {
 		return badField(paramProject, "given once: forget unlinks one project at a time")
@@ -46,13 +41,9 @@ func (s *Server) forgetCustomer(w http.ResponseWriter, r *http.Request) error {
 		return badField(paramSuppress, "cannot be combined with project: suppression drops the email in every project of the workspace; "+
 			"forget the person everywhere with suppress=true, or unlink them from %s without it", o.Project)
 	}
-	key := r.PathValue("idOrEmail")
-	if strings.Contains(key, "@") {
-		e, err := email.Normalize(key)
-		if err != nil {
-			return badField("email", "%s", strings.TrimPrefix(err.Error(), "email: "))
-		}
-		key = e
+	key, err := customerKey(r)
+	if err != nil {
+		return err
 	}
 	defer s.counts.invalidate(workspaceFrom(r.Context()))
 	res, err := s.store.ForgetCustomer(r.Context(), workspaceFrom(r.Context()), key, o)

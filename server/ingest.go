@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"tinycrm.dev/tinycrm/store"
 )
@@ -130,35 +132,85 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
 	ws := workspaceFrom(r.Context())
-	p, err := s.store.GetProject(r.Context(), ws, r.PathValue("slug"))
+	slug, err := projectSlug(r)
 	if err != nil {
 		return err
+	}
+	p, err := s.store.GetProject(r.Context(), ws, slug)
+	if err != nil {
+		return projectErr(err, slug)
+	}
+	dryRun := false
+	if vs := r.URL.Query()[paramDryRun]; len(vs) > 1 {
+		return badField(paramDryRun, "given more than once")
+	} else if len(vs) == 1 {
+		if dryRun, err = strconv.ParseBool(vs[0]); err != nil {
+			return badField(paramDryRun, "must be true or false; got %q", truncate(vs[0]))
+		}
 	}
 	body, err := readBody(w, r, maxBatchBody)
 	if err != nil {
 		return err
 	}
-	return s.applyBatch(w, r, store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID}, body)
+	owner := store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID}
+	if dryRun {
+		return checkBatch(w, owner, body, s.now())
+	}
+	return s.applyBatch(w, r, owner, body)
+}
+
+// paramDryRun makes the admin batch check its items without storing any
+// (tinycrm import --dry-run), by exactly the rules a real import meets.
+const paramDryRun = "dry_run"
+
+// checkBatch answers a dry run: Accepted counts the items that would be
+// applied; nothing is written.
+func checkBatch(w http.ResponseWriter, owner store.KeyOwner, body []byte, now time.Time) error {
+	writes, _, reply, err := batchWrites(owner, body, now)
+	if err != nil {
+		return err
+	}
+	reply.Accepted = len(writes)
+	writeJSON(w, http.StatusOK, reply)
+	return nil
 }
 
 // applyBatch validates every item, applies the valid ones in one transaction
 // (a batch is already a group, so it bypasses the pipeline) and reports the
 // invalid ones by index. body is the request body, already read.
 func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.KeyOwner, body []byte) error {
-	now := s.now()
+	writes, index, reply, err := batchWrites(owner, body, s.now())
+	if err != nil {
+		return err
+	}
+	s.metrics.writes.WithLabelValues("rejected").Add(float64(len(reply.Rejected)))
+	results, err := s.store.ApplyWrites(r.Context(), writes)
+	if err != nil {
+		return err
+	}
+	s.activity.add(writes, results, s.now())
+	s.tally(r.Context(), &reply, writes, results, index)
+	writeJSON(w, http.StatusOK, reply)
+	return nil
+}
+
+// batchWrites decodes and validates a batch body: the valid items as
+// writes, index[j] the item position of writes[j], and a reply that lists
+// the invalid items. The error is for a body that is not a batch at all.
+func batchWrites(owner store.KeyOwner, body []byte, now time.Time) ([]store.Write, []int, batchReply, error) {
+	reply := batchReply{Rejected: []rejectedItem{}}
 	var req struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := decodeStrict(body, &req); err != nil {
-		return err
+	if err := decodeEnvelope(body, &req); err != nil {
+		return nil, nil, reply, err
 	}
 	if req.Items == nil {
-		return badField("items", "is required: send {\"items\":[{\"email\":...}, ...]}")
+		return nil, nil, reply, badField("items", "is required: send {\"items\":[{\"email\":...}, ...]}")
 	}
 	if len(req.Items) > maxBatchItems {
-		return badField("items", "has %d items; the limit is %d per batch", len(req.Items), maxBatchItems)
+		return nil, nil, reply, badField("items", "has %d items; the limit is %d per batch", len(req.Items), maxBatchItems)
 	}
-	reply := batchReply{Rejected: []rejectedItem{}}
 	writes := make([]store.Write, 0, len(req.Items))
 	index := make([]int, 0, len(req.Items))
 	for i, raw := range req.Items {
@@ -175,15 +227,7 @@ func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.
 		writes = append(writes, write)
 		index = append(index, i)
 	}
-	s.metrics.writes.WithLabelValues("rejected").Add(float64(len(reply.Rejected)))
-	results, err := s.store.ApplyWrites(r.Context(), writes)
-	if err != nil {
-		return err
-	}
-	s.activity.add(writes, results, s.now())
-	s.tally(r.Context(), &reply, writes, results, index)
-	writeJSON(w, http.StatusOK, reply)
-	return nil
+	return writes, index, reply, nil
 }
 
 // tally adds a batch's outcomes to its reply (and the metrics): result j

@@ -17,9 +17,6 @@ const (
 )
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		return err
-	}
 	st, err := s.counts.Stats(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
@@ -29,9 +26,6 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) overlapInsight(w http.ResponseWriter, r *http.Request) error {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		return err
-	}
 	o, err := s.store.Overlap(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
@@ -41,9 +35,6 @@ func (s *Server) overlapInsight(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revenueInsight(w http.ResponseWriter, r *http.Request) error {
-	if err := onlyParams(r.URL.Query()); err != nil {
-		return err
-	}
 	rev, err := s.store.Revenue(r.Context(), workspaceFrom(r.Context()))
 	if err != nil {
 		return err
@@ -52,12 +43,12 @@ func (s *Server) revenueInsight(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// insightParams are the query parameters of the customer-list insights.
+var insightParams = []string{paramLimit, paramCursor, filter.ParamSort}
+
 // insightQuery reads limit, cursor and sort (default mrr, biggest first).
-func insightQuery(r *http.Request, extra ...string) (store.InsightQuery, error) {
+func insightQuery(r *http.Request) (store.InsightQuery, error) {
 	q := r.URL.Query()
-	if err := onlyParams(q, append(extra, paramLimit, paramCursor, filter.ParamSort)...); err != nil {
-		return store.InsightQuery{}, err
-	}
 	var iq store.InsightQuery
 	var err error
 	if iq.Limit, iq.Cursor, err = pageParams(q); err != nil {
@@ -88,7 +79,7 @@ func (s *Server) upsellInsight(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) churnRiskInsight(w http.ResponseWriter, r *http.Request) error {
-	iq, err := insightQuery(r, paramIdle, paramActive)
+	iq, err := insightQuery(r)
 	if err != nil {
 		return err
 	}

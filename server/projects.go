@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,11 +13,13 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/secret"
 	"tinycrm.dev/tinycrm/store"
 )
 
 const (
+	paramGrace     = "grace"
 	maxProjectName = 64
 	defaultGrace   = 24 * time.Hour
 	maxGrace       = 7 * 24 * time.Hour
@@ -57,7 +61,10 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	slug := r.PathValue("slug")
+	slug, err := projectSlug(r)
+	if err != nil {
+		return err
+	}
 	// Answered from the cached list when the project is in it; otherwise
 	// (a missing project, or one created by another daemon) from the store.
 	ps, err := s.counts.Projects(ctx, workspaceFrom(ctx))
@@ -73,7 +80,7 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request) error {
 	s.activity.flush()
 	p, err := s.store.GetProject(ctx, workspaceFrom(ctx), slug)
 	if err != nil {
-		return err
+		return projectErr(err, slug)
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
@@ -129,6 +136,10 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer s.counts.invalidate(ws)
 	p, _, err := s.store.CreateProject(ctx, ws, np, nk)
+	if errors.Is(err, store.ErrConflict) {
+		return &Problem{Status: http.StatusConflict, Field: "slug",
+			Detail: fmt.Sprintf("a project with slug %q already exists; pass another slug", np.Slug)}
+	}
 	if err != nil {
 		return err
 	}
@@ -137,6 +148,10 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
+	slug, err := projectSlug(r)
+	if err != nil {
+		return err
+	}
 	body, err := readBody(w, r, maxIdentifyBody)
 	if err != nil {
 		return err
@@ -164,18 +179,22 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 		patch.Color = &c
 	}
 	defer s.counts.invalidate(workspaceFrom(r.Context()))
-	p, err := s.store.UpdateProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), patch)
+	p, err := s.store.UpdateProject(r.Context(), workspaceFrom(r.Context()), slug, patch)
 	if err != nil {
-		return err
+		return projectErr(err, slug)
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
 }
 
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
-	defer s.counts.invalidate(workspaceFrom(r.Context()))
-	if err := s.store.DeleteProject(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug")); err != nil {
+	slug, err := projectSlug(r)
+	if err != nil {
 		return err
+	}
+	defer s.counts.invalidate(workspaceFrom(r.Context()))
+	if err := s.store.DeleteProject(r.Context(), workspaceFrom(r.Context()), slug); err != nil {
+		return projectErr(err, slug)
 	}
 	s.keys.clear()
 	w.WriteHeader(http.StatusNoContent)
@@ -183,43 +202,61 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	keys, err := s.store.ListKeys(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"))
+	slug, err := projectSlug(r)
 	if err != nil {
 		return err
+	}
+	keys, err := s.store.ListKeys(r.Context(), workspaceFrom(r.Context()), slug)
+	if err != nil {
+		return projectErr(err, slug)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 	return nil
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
+	slug, err := projectSlug(r)
+	if err != nil {
+		return err
+	}
+	if err := noBody(w, r); err != nil {
+		return err
+	}
 	raw, nk, err := newKey()
 	if err != nil {
 		return err
 	}
-	k, err := s.store.CreateKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), nk)
+	k, err := s.store.CreateKey(r.Context(), workspaceFrom(r.Context()), slug, nk)
 	if err != nil {
-		return err
+		return projectErr(err, slug)
 	}
 	writeJSON(w, http.StatusCreated, keyReply{Key: k, Secret: raw})
 	return nil
 }
 
 func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
+	slug, err := projectSlug(r)
+	if err != nil {
+		return err
+	}
+	if err := noBody(w, r); err != nil {
+		return err
+	}
 	grace := defaultGrace
-	if g := r.URL.Query().Get("grace"); g != "" {
-		d, err := time.ParseDuration(g)
-		if err != nil || d < 0 || d > maxGrace {
-			return badField("grace", "must be a duration from 0s to 168h (7 days), like 24h; got %q", truncate(g))
+	if vs := r.URL.Query()[paramGrace]; len(vs) > 1 {
+		return badField(paramGrace, "given more than once")
+	} else if len(vs) == 1 && vs[0] != "" {
+		if grace, err = parseGrace(vs[0]); err != nil {
+			return err
 		}
-		grace = d
 	}
 	raw, nk, err := newKey()
 	if err != nil {
 		return err
 	}
-	k, err := s.store.RotateKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), nk, grace)
+	k, err := s.store.RotateKey(r.Context(), workspaceFrom(r.Context()), slug, nk, grace)
 	if err != nil {
-		return err
+		return projectErr(err, slug)
 	}
 	s.keys.clear()
 	writeJSON(w, http.StatusCreated, keyReply{Key: k, Secret: raw})
@@ -227,15 +264,70 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
+	slug, err := projectSlug(r)
+	if err != nil {
+		return err
+	}
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return badField("id", "must be a key id as shown by `tinycrm projects keys list`; got %q", truncate(r.PathValue("id")))
 	}
-	if err := s.store.RevokeKey(r.Context(), workspaceFrom(r.Context()), r.PathValue("slug"), id); err != nil {
+	if err := s.store.RevokeKey(r.Context(), workspaceFrom(r.Context()), slug, id); errors.Is(err, store.ErrNotFound) {
+		return problemf(http.StatusNotFound, "no key %d in a project %q; `tinycrm projects keys list %s` shows the ids", id, slug, slug)
+	} else if err != nil {
 		return err
 	}
 	s.keys.clear()
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// parseGrace reads rotate's grace period: an age as the filters take it
+// (24h, 3d, 1w), or zero (0, 0s, 0d) to end the old keys at once.
+func parseGrace(v string) (time.Duration, error) {
+	if v[0] == '0' && strings.Trim(v, "0smhdw") == "" {
+		return 0, nil
+	}
+	d, err := filter.ParseAge(v)
+	if err != nil || d > maxGrace {
+		return 0, badField(paramGrace, "must be a duration from 0s to 7d, like 24h or 3d; got %q", truncate(v))
+	}
+	return d, nil
+}
+
+// projectSlug is the {slug} of a project route. One that no project can
+// have (not [a-z0-9-]{1,40}: bytes that are not UTF-8, say) is a 404
+// without a database look-up.
+func projectSlug(r *http.Request) (string, error) {
+	slug := r.PathValue("slug")
+	if !slugRE.MatchString(slug) {
+		return "", noProject(slug)
+	}
+	return slug, nil
+}
+
+func noProject(slug string) *Problem {
+	return problemf(http.StatusNotFound, "no project with slug %q; `tinycrm projects list` shows them", truncate(slug))
+}
+
+// projectErr turns the store's not-found for a project into noProject.
+func projectErr(err error, slug string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return noProject(slug)
+	}
+	return err
+}
+
+// noBody refuses a body on an endpoint that takes none, so that a setting
+// sent in the body (rotate's grace, say) is not silently ignored.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, maxIdentifyBody)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		return badField("body", "this endpoint takes no body; its settings are query parameters (see docs/api.md)")
+	}
 	return nil
 }
 

@@ -287,6 +287,9 @@ func parseSegment(call segmentCall, kind string, batchSentAt *string, batchCtx *
 	}
 	m.anonymous = anon != ""
 	if kind == "identify" && len(call.Traits) > 0 && string(call.Traits) != "null" {
+		if err := checkText("traits", call.Traits); err != nil {
+			return m, err
+		}
 		dec := json.NewDecoder(bytes.NewReader(call.Traits))
 		dec.UseNumber()
 		var v any

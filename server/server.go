@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -85,7 +86,7 @@ func New(o Options) (*Server, error) {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
 		if rt.cors {
 			_, path, _ := strings.Cut(rt.pattern, " ")
-			s.mux.Handle("OPTIONS "+path, s.wrap(route{pattern: "OPTIONS " + path, cors: true, handler: preflight}))
+			s.mux.Handle("OPTIONS "+path, s.wrap(route{pattern: "OPTIONS " + path, cors: true, anyQuery: true, handler: preflight}))
 		}
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
@@ -112,15 +113,21 @@ type route struct {
 	pattern string
 	auth    credential
 	cors    bool
-	handler func(w http.ResponseWriter, r *http.Request) error
+	// query lists the query parameters the route takes; any other is a
+	// 400 naming it, so a typo (rotate?grce=0s) is not silently ignored.
+	query []string
+	// anyQuery lets any query through: health probes, and Segment
+	// libraries, whose requests TinyCRM does not shape.
+	anyQuery bool
+	handler  func(w http.ResponseWriter, r *http.Request) error
 }
 
 // routes is the API's one route table. The credential matrix test walks it,
 // so a new route cannot ship without its expected answers.
 func (s *Server) routes() []route {
 	return []route{
-		{pattern: "GET /healthz", auth: credNone, handler: s.healthz},
-		{pattern: "GET /readyz", auth: credNone, handler: s.readyz},
+		{pattern: "GET /healthz", auth: credNone, anyQuery: true, handler: s.healthz},
+		{pattern: "GET /readyz", auth: credNone, anyQuery: true, handler: s.readyz},
 
 		{pattern: "POST /v1/identify", auth: credProject, cors: true, handler: s.identify},
 		{pattern: "POST /v1/ping", auth: credProject, cors: true, handler: s.ping},
@@ -128,12 +135,12 @@ func (s *Server) routes() []route {
 
 		// Segment-compatible ingest (SPEC §8, segment.go); import is Segment's
 		// alias of batch.
-		{pattern: "POST /segment/v1/identify", auth: credProject, cors: true, handler: s.segmentIdentify},
-		{pattern: "POST /segment/v1/track", auth: credProject, cors: true, handler: s.segmentTrack},
-		{pattern: "POST /segment/v1/page", auth: credProject, cors: true, handler: s.segmentPage},
-		{pattern: "POST /segment/v1/screen", auth: credProject, cors: true, handler: s.segmentScreen},
-		{pattern: "POST /segment/v1/batch", auth: credProject, cors: true, handler: s.segmentBatch},
-		{pattern: "POST /segment/v1/import", auth: credProject, cors: true, handler: s.segmentBatch},
+		{pattern: "POST /segment/v1/identify", auth: credProject, cors: true, anyQuery: true, handler: s.segmentIdentify},
+		{pattern: "POST /segment/v1/track", auth: credProject, cors: true, anyQuery: true, handler: s.segmentTrack},
+		{pattern: "POST /segment/v1/page", auth: credProject, cors: true, anyQuery: true, handler: s.segmentPage},
+		{pattern: "POST /segment/v1/screen", auth: credProject, cors: true, anyQuery: true, handler: s.segmentScreen},
+		{pattern: "POST /segment/v1/batch", auth: credProject, cors: true, anyQuery: true, handler: s.segmentBatch},
+		{pattern: "POST /segment/v1/import", auth: credProject, cors: true, anyQuery: true, handler: s.segmentBatch},
 
 		{pattern: "GET /v1/projects", auth: credAdmin, handler: s.listProjects},
 		{pattern: "POST /v1/projects", auth: credAdmin, handler: s.createProject},
@@ -142,18 +149,18 @@ func (s *Server) routes() []route {
 		{pattern: "DELETE /v1/projects/{slug}", auth: credAdmin, handler: s.deleteProject},
 		{pattern: "GET /v1/projects/{slug}/keys", auth: credAdmin, handler: s.listKeys},
 		{pattern: "POST /v1/projects/{slug}/keys", auth: credAdmin, handler: s.createKey},
-		{pattern: "POST /v1/projects/{slug}/keys/rotate", auth: credAdmin, handler: s.rotateKey},
+		{pattern: "POST /v1/projects/{slug}/keys/rotate", auth: credAdmin, query: []string{paramGrace}, handler: s.rotateKey},
 		{pattern: "DELETE /v1/projects/{slug}/keys/{id}", auth: credAdmin, handler: s.revokeKey},
-		{pattern: "POST /v1/projects/{slug}/batch", auth: credAdmin, handler: s.projectBatch},
+		{pattern: "POST /v1/projects/{slug}/batch", auth: credAdmin, query: []string{paramDryRun}, handler: s.projectBatch},
 
 		{pattern: "GET /v1/customers/{idOrEmail}", auth: credAdmin, handler: s.getCustomer},
-		{pattern: "GET /v1/customers", auth: credAdmin, handler: s.listCustomers},
-		{pattern: "DELETE /v1/customers/{idOrEmail}", auth: credAdmin, handler: s.forgetCustomer},
-		{pattern: "GET /v1/export", auth: credAdmin, handler: s.export},
+		{pattern: "GET /v1/customers", auth: credAdmin, query: append(filter.KnownParams(), paramLimit, paramCursor), handler: s.listCustomers},
+		{pattern: "DELETE /v1/customers/{idOrEmail}", auth: credAdmin, query: []string{paramProject, paramSuppress}, handler: s.forgetCustomer},
+		{pattern: "GET /v1/export", auth: credAdmin, query: append(filter.KnownParams(), paramFormat), handler: s.export},
 		{pattern: "GET /v1/stats", auth: credAdmin, handler: s.stats},
 		{pattern: "GET /v1/insights/overlap", auth: credAdmin, handler: s.overlapInsight},
-		{pattern: "GET /v1/insights/upsell", auth: credAdmin, handler: s.upsellInsight},
-		{pattern: "GET /v1/insights/churn-risk", auth: credAdmin, handler: s.churnRiskInsight},
+		{pattern: "GET /v1/insights/upsell", auth: credAdmin, query: insightParams, handler: s.upsellInsight},
+		{pattern: "GET /v1/insights/churn-risk", auth: credAdmin, query: append([]string{paramIdle, paramActive}, insightParams...), handler: s.churnRiskInsight},
 		{pattern: "GET /v1/insights/revenue", auth: credAdmin, handler: s.revenueInsight},
 	}
 }
@@ -208,6 +215,8 @@ func (s *Server) wrap(rt route) http.Handler {
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 			h.Set("Access-Control-Max-Age", "86400")
+			// Browser code may read how long a 429 or 503 asks it to wait.
+			h.Set("Access-Control-Expose-Headers", "Retry-After")
 		}
 		defer func() {
 			if p := recover(); p != nil {
@@ -227,6 +236,12 @@ func (s *Server) wrap(rt route) http.Handler {
 		if err != nil {
 			s.writeError(rec, r, err)
 			return
+		}
+		if !rt.anyQuery {
+			if err := onlyParams(r.URL.Query(), rt.query...); err != nil {
+				s.writeError(rec, r, err)
+				return
+			}
 		}
 		if err := rt.handler(rec, r.WithContext(ctx)); err != nil {
 			s.writeError(rec, r, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -51,9 +52,20 @@ type pingRequest struct {
 	Timestamp *string `json:"timestamp"`
 }
 
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
-// trailing data, and names the offending field in its error.
+// decodeStrict decodes one JSON value into v, refusing unknown fields,
+// trailing data and text that would not survive decoding (checkText), and
+// names the offending field in its error.
 func decodeStrict(data []byte, v any) error {
+	if err := checkText("", data); err != nil {
+		return err
+	}
+	return decodeEnvelope(data, v)
+}
+
+// decodeEnvelope is decodeStrict without checkText, for a batch body whose
+// items are json.RawMessage values decoded (and checked) one by one, so
+// that one bad item is reported without sinking the others.
+func decodeEnvelope(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -63,6 +75,132 @@ func decodeStrict(data []byte, v any) error {
 		return badField("body", "unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// checkText refuses JSON text that encoding/json would decode lossily:
+// invalid UTF-8 and \u escapes of lone UTF-16 surrogates both become
+// U+FFFD, so two different message ids could be taken for one, and
+// PostgreSQL's jsonb refuses them outright. Its error names the field that
+// holds the bad string, under root when the text is a field's value.
+// Malformed JSON passes: the decoder reports it.
+func checkText(root string, data []byte) error {
+	if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u`)) {
+		return nil
+	}
+	type frame struct {
+		object bool
+		key    string // object: the current key, once read
+		index  int    // array: the current element
+		keyNow bool   // object: the next string is a key
+	}
+	var stack []frame
+	path := func(last string) string {
+		var b strings.Builder
+		b.WriteString(root)
+		for _, f := range stack {
+			switch {
+			case f.object && !f.keyNow:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			case !f.object:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
+		}
+		if last != "" {
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(last)
+		}
+		if b.Len() == 0 {
+			return "body"
+		}
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var prev int64
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		end := dec.InputOffset()
+		raw := data[prev:end]
+		prev = end
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if top != nil && !top.object && tok != json.Delim(']') {
+			top.index++
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, frame{object: true, keyNow: true})
+			case '[':
+				stack = append(stack, frame{index: -1})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].keyNow = true
+				}
+			}
+			continue
+		case string:
+			if top != nil && top.object && top.keyNow {
+				if problem := badString(raw); problem != "" {
+					return badField(path(""), "has a key that %s", problem)
+				}
+				top.key, top.keyNow = t, false
+				continue
+			}
+			if problem := badString(raw); problem != "" {
+				return badField(path(""), "%s", problem)
+			}
+		}
+		if top != nil && top.object {
+			top.keyNow = true
+		}
+	}
+}
+
+// badString says what is wrong with a JSON string literal (raw holds it,
+// after any separators before it), or "" when nothing is.
+func badString(raw []byte) string {
+	if !utf8.Valid(raw) {
+		return "is not valid UTF-8"
+	}
+	lit := raw[bytes.IndexByte(raw, '"')+1:]
+	for i := 0; i < len(lit); i++ {
+		if lit[i] != '\\' {
+			continue
+		}
+		i++
+		if i >= len(lit) || lit[i] != 'u' || i+4 >= len(lit) {
+			continue
+		}
+		r, err := strconv.ParseUint(string(lit[i+1:i+5]), 16, 16)
+		i += 4
+		switch {
+		case err != nil:
+		case r >= 0xdc00 && r <= 0xdfff:
+			return fmt.Sprintf("holds \\u%04x, half of a UTF-16 surrogate pair without its other half", r)
+		case r >= 0xd800 && r <= 0xdbff:
+			next := lit[i+1:]
+			if len(next) >= 6 && next[0] == '\\' && next[1] == 'u' {
+				if lo, err := strconv.ParseUint(string(next[2:6]), 16, 16); err == nil && lo >= 0xdc00 && lo <= 0xdfff {
+					i += 6
+					continue
+				}
+			}
+			return fmt.Sprintf("holds \\u%04x, half of a UTF-16 surrogate pair without its other half", r)
+		}
+	}
+	return ""
 }
 
 // jsonProblem turns a decoding error into a 400 that names the field.
@@ -244,6 +382,8 @@ func checkParamValue(path string, v any, depth int) error {
 				return err
 			}
 		}
+	case json.Number:
+		return checkNumber(path, t)
 	case string:
 		// PostgreSQL's jsonb cannot hold U+0000.
 		if strings.ContainsRune(t, 0) {
@@ -251,6 +391,49 @@ func checkParamValue(path string, v any, depth int) error {
 		}
 	}
 	return nil
+}
+
+// maxNumberLen bounds a number's text in params: a double needs at most
+// 24 characters, and with this bound every accepted number fits
+// PostgreSQL's numeric (at most 16,383 digits after the point).
+const maxNumberLen = 100
+
+// maxExponent bounds a number's exponent, which a double needs up to ±324
+// and PostgreSQL would expand into that many digits (0e-99999 overflows).
+const maxExponent = 400
+
+// checkNumber accepts the numbers a double can hold, which is what the apps
+// sending them (JavaScript above all) can mean. PostgreSQL would store a
+// larger or a much smaller one exactly, or fail on it (1e200000), and
+// mrr_total is read back as a double, which 1e-400 cannot become.
+func checkNumber(path string, n json.Number) error {
+	if len(n) > maxNumberLen {
+		return badField(path, "is a number of %d characters; the limit is %d", len(n), maxNumberLen)
+	}
+	exp := 0
+	if i := strings.IndexAny(string(n), "eE"); i >= 0 {
+		var err error
+		if exp, err = strconv.Atoi(string(n[i+1:])); err != nil {
+			exp = math.MaxInt
+		}
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || math.IsInf(f, 0) || exp > maxExponent || exp < -maxExponent {
+		return badField(path, "is out of range: numbers go up to about 1.8e308; got %s", truncate(n.String()))
+	}
+	if math.Abs(f) < 0x1p-1022 && strings.Trim(mantissa(string(n)), "0.") != "" {
+		return badField(path, "is too close to 0 to store (the smallest is about 2.2e-308); send 0 or a larger number; got %s", truncate(n.String()))
+	}
+	return nil
+}
+
+// mantissa is a JSON number without its sign and exponent.
+func mantissa(n string) string {
+	n = strings.TrimPrefix(n, "-")
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		n = n[:i]
+	}
+	return n
 }
 
 func truncate(s string) string {
