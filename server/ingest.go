@@ -59,7 +59,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.countOutcome(res.Outcome)
 	if res.Outcome == store.Failed {
-		return res.Err
+		return refusal(res.Err)
 	}
 	writeJSON(w, http.StatusOK, identifyReply{OK: true, Duplicate: res.Outcome == store.Duplicate, Suppressed: res.Outcome == store.Suppressed})
 	return nil
@@ -246,6 +246,11 @@ func (s *Server) tally(ctx context.Context, reply *batchReply, writes []store.Wr
 		case store.Suppressed:
 			reply.Suppressed++
 		case store.Failed:
+			var p *Problem
+			if errors.As(refusal(res.Err), &p) {
+				reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Field: p.Field, Error: p.Error()})
+				continue
+			}
 			if errors.Is(res.Err, store.ErrNotFound) {
 				// The key's project was deleted while its key was cached.
 				reply.Rejected = append(reply.Rejected, rejectedItem{Index: index[j], Error: "the key's project was deleted"})
@@ -256,6 +261,16 @@ func (s *Server) tally(ctx context.Context, reply *batchReply, writes []store.Wr
 		}
 	}
 	slices.SortFunc(reply.Rejected, func(a, b rejectedItem) int { return a.Index - b.Index })
+}
+
+// refusal is the client's error for a valid write the store refused as
+// it merged it: params that would grow past what a membership holds.
+func refusal(err error) error {
+	var pl *store.ParamsLimitError
+	if errors.As(err, &pl) {
+		return badField("params", "%s", pl.Error())
+	}
+	return err
 }
 
 func rejection(i int, err error) rejectedItem {

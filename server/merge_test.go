@@ -403,3 +403,62 @@ func TestPruneMessageIDsKeepsRecentOnes(t *testing.T) {
 		t.Fatalf("pruned message id still dedupes: %s", r.Raw)
 	}
 }
+
+// TestStoredParamsStayBounded: calls that each add new keys cannot grow a
+// membership past 100 keys or 64 KiB. The call that would is a 400 naming
+// params and leaves nothing behind (not its message id either), the
+// calls before it stand, and deleting keys with null makes room again.
+func TestStoredParamsStayBounded(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	keys := func(from, n int) map[string]any {
+		p := map[string]any{}
+		for i := from; i < from+n; i++ {
+			p[fmt.Sprintf("k%03d", i)] = i
+		}
+		return p
+	}
+	e.identify(key, map[string]any{"email": "grow@x.io", "params": keys(0, 60)})
+	e.identify(key, map[string]any{"email": "grow@x.io", "params": keys(0, 60)}) // the same keys again: still 60
+	r := e.do("POST", "/v1/identify", key, map[string]any{"email": "grow@x.io", "status": "paid", "message_id": "m-over",
+		"params": keys(60, 41)}).must(t, http.StatusBadRequest)
+	if r.Body["field"] != "params" || !strings.Contains(r.Body["detail"].(string), "101 top-level keys") {
+		t.Fatalf("over the key limit: %s", r.Raw)
+	}
+	c := e.customer("grow@x.io")
+	if len(c.Projects[0].Params) != 60 || c.Projects[0].Status != "" || len(c.Timeline) != 1 {
+		t.Fatalf("after the refused call: %d params, status %q, %d events", len(c.Projects[0].Params), c.Projects[0].Status, len(c.Timeline))
+	}
+	// Make room: delete 10 keys, then the same message id is applied, not
+	// taken for a duplicate of the refused call.
+	del := map[string]any{}
+	for i := range 10 {
+		del[fmt.Sprintf("k%03d", i)] = nil
+	}
+	e.identify(key, map[string]any{"email": "grow@x.io", "params": del})
+	r = e.identify(key, map[string]any{"email": "grow@x.io", "status": "paid", "message_id": "m-over", "params": keys(60, 41)})
+	if r.Body["duplicate"] != false || len(e.customer("grow@x.io").Projects[0].Params) != 91 {
+		t.Fatalf("after making room: %s, %d params", r.Raw, len(e.customer("grow@x.io").Projects[0].Params))
+	}
+
+	// Bytes: four 16,000-byte values fit in 64 KiB, a fifth does not; in a
+	// batch only that item is refused.
+	big := func(k string) map[string]any { return map[string]any{k: strings.Repeat("x", 16000)} }
+	items := []any{}
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		items = append(items, map[string]any{"email": "wide@x.io", "params": big(k)})
+	}
+	items = append(items, map[string]any{"email": "other@x.io", "params": big("a")})
+	r = e.do("POST", "/v1/batch", key, map[string]any{"items": items}).must(t, http.StatusOK)
+	if r.Body["accepted"] != 5.0 || fmt.Sprint(r.Body["rejected"]) == "[]" {
+		t.Fatalf("batch reply %s", r.Raw)
+	}
+	rej := r.Body["rejected"].([]any)[0].(map[string]any)
+	if rej["index"] != 4.0 || rej["field"] != "params" || !strings.Contains(rej["error"].(string), "bytes") {
+		t.Fatalf("rejected %v", rej)
+	}
+	if n := len(e.customer("wide@x.io").Projects[0].Params); n != 4 {
+		t.Fatalf("wide@x.io has %d params, want 4", n)
+	}
+}

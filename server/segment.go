@@ -154,7 +154,7 @@ func (s *Server) segmentSingle(w http.ResponseWriter, r *http.Request, kind stri
 		s.countOutcome(res.Outcome)
 	}
 	if res.Outcome == store.Failed {
-		return res.Err
+		return renameField(refusal(res.Err), "", "")
 	}
 	// The mapping is saved before the answer, so the caller's next call
 	// with only this userId resolves.

@@ -217,7 +217,10 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	}
 	customers := r.customers
 	members := map[memberKey]*memberState{}
-	var events []event
+	var (
+		events  []event
+		refused []int // writes the merge refused: nothing of them may stay
+	)
 	for _, i := range live {
 		w := writes[i]
 		c := customers[emailKey{w.WorkspaceID, w.Email}]
@@ -237,6 +240,14 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 				return err
 			}
 		}
+		if err := paramsOverflow(w, m, params); err != nil {
+			results[i] = Result{Outcome: Failed, Err: err}
+			refused = append(refused, i)
+			if !m.exists && !m.dirty {
+				delete(members, k)
+			}
+			continue
+		}
 		var err error
 		if events, err = applyIdentify(w, c, m, params, events); err != nil {
 			return err
@@ -248,6 +259,7 @@ func applyIdentifies(ctx context.Context, tx pgx.Tx, writes []Write, idx []int, 
 	// The remaining writes depend on nothing but the merge, so they travel
 	// together in one round trip.
 	out := &pgx.Batch{}
+	forgetMessageIDs(out, writes, refused)
 	if err := writeMemberships(out, members, customers); err != nil {
 		return err
 	}
@@ -618,6 +630,25 @@ func writeMemberships(b *pgx.Batch, members map[memberKey]*memberState, customer
 
 // insertEvents appends timeline rows in the order they happened, so ids
 // order events of equal time.
+// forgetMessageIDs removes the message ids the first round trip recorded
+// for writes the merge then refused, so that a refused write leaves
+// nothing behind and its message id is not taken for a duplicate later.
+func forgetMessageIDs(b *pgx.Batch, writes []Write, refused []int) {
+	var ws, ps []int64
+	var ids []string
+	for _, i := range refused {
+		if w := writes[i]; w.MessageID != "" {
+			ws, ps, ids = append(ws, w.WorkspaceID), append(ps, w.ProjectID), append(ids, w.MessageID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	b.Queue(`
+		DELETE FROM message_ids m USING unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(w, p, id)
+		WHERE m.workspace_id = u.w AND m.project_id = u.p AND m.message_id = u.id`, ws, ps, ids)
+}
+
 func insertEvents(b *pgx.Batch, events []event) {
 	if len(events) == 0 {
 		return

@@ -131,6 +131,53 @@ func applyIdentify(w Write, c *customerState, m *memberState, newParams map[stri
 	return events, encErr
 }
 
+// Limits of one membership's stored params. SPEC §3 bounds what one call
+// sends; these keep calls that each add new keys from growing a membership
+// without end. The byte count is of keys and values as stored, so it
+// leaves room for the whitespace PostgreSQL puts into nested values.
+const (
+	MaxStoredParamsKeys  = 100
+	MaxStoredParamsBytes = 64 << 10
+)
+
+// ParamsLimitError is the Result.Err of a write that was not applied
+// because its params, merged into the stored ones, would pass the limits.
+type ParamsLimitError struct {
+	Keys, Bytes int // of the merged params
+}
+
+func (e *ParamsLimitError) Error() string {
+	return fmt.Sprintf("merged into the params already stored, params would have %d top-level keys and %d bytes; "+
+		"a membership holds at most %d keys and %d bytes: delete keys it no longer needs by sending them as null",
+		e.Keys, e.Bytes, MaxStoredParamsKeys, MaxStoredParamsBytes)
+}
+
+// paramsOverflow is a *ParamsLimitError when merging params into m would
+// pass the limits, and nil when it would not or when the write would not
+// merge them at all (a call older than the membership's state).
+func paramsOverflow(w Write, m *memberState, params map[string]json.RawMessage) error {
+	if params == nil || (m.exists || m.dirty) && w.At.Before(m.stateAt) {
+		return nil
+	}
+	keys, size := 0, len("{}")
+	for k, v := range m.params {
+		if _, replaced := params[k]; !replaced {
+			keys++
+			size += len(k) + len(v) + len(`"":,`)
+		}
+	}
+	for k, v := range params {
+		if !isNull(v) {
+			keys++
+			size += len(k) + len(v) + len(`"":,`)
+		}
+	}
+	if keys > MaxStoredParamsKeys || size > MaxStoredParamsBytes {
+		return &ParamsLimitError{Keys: keys, Bytes: size}
+	}
+	return nil
+}
+
 // mergeParams merges src into dst shallowly; a JSON null deletes the key.
 func mergeParams(dst, src map[string]json.RawMessage) {
 	for k, v := range src {
