@@ -375,6 +375,28 @@ func (p *parser) andAt(off int) bool {
 	return len(s) >= 3 && strings.EqualFold(s[:3], "and") && (len(s) == 3 || isSpace(s[3]))
 }
 
+// condEnd returns the end of "key OP" (such as "mrr>=") when one starts at
+// s[off:], else 0: in a bare value after a space it means a forgotten ","
+// or "and" (plan=pro mrr>=9).
+func condEnd(s string, off int) int {
+	i := off
+	for i < len(s) && isKeyChar(s[i]) {
+		i++
+	}
+	if i == off {
+		return 0
+	}
+	for i < len(s) && isSpace(s[i]) && i-off < 256 {
+		i++
+	}
+	for _, op := range []string{"!=", ">=", "<=", "=", ">", "<", "~"} {
+		if strings.HasPrefix(s[i:], op) {
+			return i + len(op)
+		}
+	}
+	return 0
+}
+
 func (p *parser) skipSpace() {
 	for p.i < len(p.src) && isSpace(p.src[p.i]) {
 		p.i++
@@ -517,6 +539,11 @@ func (p *parser) value(op Op) (rawValue, int, error) {
 		return rawValue{}, pos, p.errAt(p.i, "unexpected %q after operator %q; quote the value if it really starts with %q",
 			src[p.i:p.i+1], op.String(), src[p.i:p.i+1])
 	}
+	if src[p.i] == '\'' {
+		// SQL's quotes would otherwise become part of the value, and
+		// plan='pro' would quietly match nothing.
+		return rawValue{}, pos, p.errAt(p.i, `values are quoted with double quotes, like plan="pro"; to match a leading "'", quote the value: "'..."`)
+	}
 	end := p.i
 	for p.i < len(src) && src[p.i] != ',' {
 		if src[p.i] == '"' {
@@ -529,6 +556,10 @@ func (p *parser) value(op Op) (rawValue, int, error) {
 			}
 			if j < len(src) && p.andAt(j) {
 				break
+			}
+			if k := condEnd(src, j); k > 0 {
+				return rawValue{}, pos, p.errAt(j, `%q looks like the start of another condition; join conditions with "," or " and ", or quote the value if it holds %q`,
+					src[j:k], src[j:k])
 			}
 			p.i = j
 			continue
@@ -723,7 +754,7 @@ func parseDate(s string) (time.Time, error) {
 // bareOK reports whether s can be written as a bare word and read back as
 // the same text.
 func bareOK(s string) bool {
-	if s == "" || isSpace(s[0]) || isSpace(s[len(s)-1]) || strings.IndexByte("=!<>~", s[0]) >= 0 {
+	if s == "" || isSpace(s[0]) || isSpace(s[len(s)-1]) || strings.IndexByte("=!<>~'", s[0]) >= 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -736,7 +767,7 @@ func bareOK(s string) bool {
 				j++
 			}
 			t := s[j:]
-			if len(t) >= 3 && strings.EqualFold(t[:3], "and") && (len(t) == 3 || isSpace(t[3])) {
+			if len(t) >= 3 && strings.EqualFold(t[:3], "and") && (len(t) == 3 || isSpace(t[3])) || condEnd(s, j) > 0 {
 				return false
 			}
 		}

@@ -186,6 +186,10 @@ func TestParseWhereErrors(t *testing.T) {
 		{`plan~""`, 6, "~ needs a non-empty value"},
 		{`"unterminated`, 1, "keys are not quoted"},
 		{`plan="unterminated`, 6, "unterminated quoted value"},
+		{`plan='pro`, 6, "values are quoted with double quotes"},
+		{`plan='pro'`, 6, "values are quoted with double quotes"},
+		{"plan=pro mrr>=9", 10, `"mrr>=" looks like the start of another condition`},
+		{"plan=pro\nmrr >= 9", 10, `"mrr >=" looks like the start of another condition`},
 		{`plan="ends in backslash\`, 6, "unterminated quoted value"},
 		{`plan="a\nb"`, 8, `unknown escape \n`},
 		{`plan="pro" mrr=9`, 12, `expected "," or "and" before "mrr=9"`},
@@ -300,8 +304,8 @@ func TestExprString(t *testing.T) {
 		want string
 	}{
 		{"parsed", mustParse(t, "plan = pro and mrr >= 9 , trial_ends !exists"), "plan=pro, mrr>=9, trial_ends !exists"},
-		{"quotes only when needed", mustParse(t, `a="pro", b="Alice Chen", c="x, y", d="9", e="2026-03-29", f=" pad", g="say \"hi\"", h="=x", i="", j="a and b"`),
-			`a=pro, b=Alice Chen, c="x, y", d="9", e="2026-03-29", f=" pad", g="say \"hi\"", h="=x", i="", j="a and b"`},
+		{"quotes only when needed", mustParse(t, `a="pro", b="Alice Chen", c="x, y", d="9", e="2026-03-29", f=" pad", g="say \"hi\"", h="=x", i="", j="a and b", k="'pro'", l="pro mrr>=9"`),
+			`a=pro, b=Alice Chen, c="x, y", d="9", e="2026-03-29", f=" pad", g="say \"hi\"", h="=x", i="", j="a and b", k="'pro'", l="pro mrr>=9"`},
 		{"contains and status stay bare", mustParse(t, `ref~"42", status="-1", x~"y z"`), `ref~42, status=-1, x~y z`},
 		{"literals kept", mustParse(t, "a=1.50, b=2026-03-29T10:00:00+02:00"), "a=1.50, b=2026-03-29T10:00:00+02:00"},
 		{"hand-built", Expr{Conds: []Cond{

@@ -198,7 +198,7 @@ func TestUnusualValidInputIsStoredExactly(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	_, key := e.project("App")
-	e.do("POST", "/v1/identify", key, `{"email":"u@x.io","name":"M\u00fcller \ud83d\ude00",`+
+	e.do("POST", "/v1/identify", key, `{"email":"u@x.io","timestamp":"2026-03-29t10:00:00z","name":"M\u00fcller \ud83d\ude00",`+
 		`"params":{"emoji":"\ud83d\ude00","slash":"\\u00e9","big":1.7e308,"small":2.3e-308,"zero":-0.0e-300,`+
 		`"acct":12345678901234567890,"mrr":29.970000000000002}}`).must(t, http.StatusOK)
 	r := e.do("GET", "/v1/customers/u@x.io", e.admin, nil).must(t, http.StatusOK)
@@ -208,7 +208,11 @@ func TestUnusualValidInputIsStoredExactly(t *testing.T) {
 			t.Errorf("stored customer lacks %s: %s", want, r.Raw)
 		}
 	}
-	p := e.customer("u@x.io").Projects[0].Params
+	c := e.customer("u@x.io")
+	if c.FirstSeen != "2026-03-29T10:00:00Z" {
+		t.Errorf("first_seen %s from a lower-case RFC 3339 timestamp", c.FirstSeen)
+	}
+	p := c.Projects[0].Params
 	if p["big"] != 1.7e308 || p["small"] != 2.3e-308 || p["zero"] != 0.0 {
 		t.Errorf("numbers %v", p)
 	}

@@ -470,3 +470,22 @@ func TestSearchFollowsRenames(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchFindsEitherSpellingOfAnAccent: names are stored NFC, as
+// emails are, and q is compared NFC, so "José" typed on one platform
+// finds "José" sent from another (U+00E9 or e + U+0301).
+func TestSearchFindsEitherSpellingOfAnAccent(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	e.identify(key, map[string]any{"email": "jose@x.io", "name": "Jose\u0301 Nu\u0301n\u0303ez"})
+	if c := e.customer("jose@x.io"); c.Name != "Jos\u00e9 N\u00fa\u00f1ez" {
+		t.Fatalf("stored name %q, want it NFC", c.Name)
+	}
+	for _, q := range []string{"Jos\u00e9", "Jose\u0301", "n\u00fa\u00f1"} {
+		r := e.do("GET", "/v1/customers?q="+url.QueryEscape(q), e.admin, nil).must(t, http.StatusOK)
+		if n := len(r.Body["customers"].([]any)); n != 1 {
+			t.Errorf("q=%q found %d customers, want 1", q, n)
+		}
+	}
+}

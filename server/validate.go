@@ -14,6 +14,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"tinycrm.dev/tinycrm/email"
 	"tinycrm.dev/tinycrm/store"
 )
@@ -256,6 +258,9 @@ func writeFor(req identifyRequest, owner store.KeyOwner, now time.Time) (store.W
 		if w.Name, err = cleanText("name", *req.Name, maxNameLen); err != nil {
 			return w, err
 		}
+		// One spelling of "José" whichever way the app's platform
+		// composes it, as emails are (SPEC §2), so search finds it.
+		w.Name = norm.NFC.String(w.Name)
 	}
 	if req.Status != nil && *req.Status != "" {
 		if !statusRE.MatchString(*req.Status) {
@@ -297,7 +302,8 @@ func effectiveTime(ts *string, now time.Time) (time.Time, error) {
 	if ts == nil || *ts == "" {
 		return now, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, *ts)
+	// RFC 3339 allows a lower-case "t" and "z"; Go's parser does not.
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(*ts))
 	if err != nil {
 		return time.Time{}, badField("timestamp", "must be an RFC 3339 time like 2026-03-29T10:00:00Z; got %q", truncate(*ts))
 	}

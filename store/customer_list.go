@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
 
 	"tinycrm.dev/tinycrm/filter"
 )
@@ -564,8 +565,9 @@ func applyFilter(ctx context.Context, tx pgx.Tx, b *selectBuilder, workspaceID i
 		// customer_search.doc is email || chr(1) || name (migration 002,
 		// kept by a trigger); the separator cannot occur in a search (no
 		// control characters), so a match never spans the email and name.
+		// Emails and names are stored NFC, so the search is too.
 		b.where("c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.workspace_id = $1 AND s.doc ILIKE " +
-			b.arg("%"+escapeLike(f.Search)+"%") + "::text)")
+			b.arg("%"+escapeLike(norm.NFC.String(f.Search))+"%") + "::text)")
 	}
 	if f.ActiveWithin > 0 {
 		b.where("c.last_seen >= " + b.arg(now.Add(-f.ActiveWithin)) + "::timestamptz")
