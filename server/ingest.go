@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,17 +11,34 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"tinycrm.dev/tinycrm/store"
 )
 
 // readBody reads at most limit bytes of the request body; a larger body is a
-// 413 that names the limit.
+// 413 that names the limit. A gzip body (Content-Encoding: gzip, as some
+// Segment libraries send) is read decompressed, and the limit applies to
+// what it decompresses to.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var src io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, badField("body", "Content-Encoding is gzip, but the body is not gzip data: %s", err.Error())
+		}
+		defer zr.Close()
+		src = io.LimitReader(zr, limit+1)
+	default:
+		return nil, &Problem{Status: http.StatusUnsupportedMediaType, Field: "body",
+			Detail: fmt.Sprintf("Content-Encoding %q is not supported; send the body as is or gzip-compressed", truncate(enc))}
+	}
+	body, err := io.ReadAll(src)
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	if errors.As(err, &tooBig) || int64(len(body)) > limit {
 		return nil, &Problem{Status: http.StatusRequestEntityTooLarge, Field: "body",
 			Detail: fmt.Sprintf("request body is larger than %d bytes", limit)}
 	}

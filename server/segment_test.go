@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -554,4 +555,57 @@ func TestSegmentTimes(t *testing.T) {
 	e.segment("batch", key, `{"sentAt":"2026-03-29T11:00:00Z","batch":[
 		{"type":"identify","originalTimestamp":"2026-03-29T10:00:00Z","traits":{"email":"batch@example.com"}}]}`).must(t, http.StatusOK)
 	sameTime(t, "batch", e.customer("batch@example.com").LastSeen, now.Add(-time.Hour))
+}
+
+// TestGzipBodies: Segment libraries such as analytics-java gzip their
+// requests. A gzip body is read decompressed on every ingest route, its
+// decompressed size is what the limits count, and an encoding the daemon
+// does not speak is a 415, not a garbled JSON error.
+func TestGzipBodies(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	gz := func(s string) []byte {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		if _, err := zw.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	send := func(path, encoding string, body []byte) response {
+		req, err := http.NewRequest("POST", e.url+path, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", encoding)
+		req.SetBasicAuth(key, "")
+		res, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
+		_ = json.Unmarshal(raw, &r.Body)
+		return r
+	}
+	send("/segment/v1/identify", "gzip", gz(`{"userId":"u1","traits":{"email":"g@x.io","name":"Gzip"}}`)).must(t, http.StatusOK)
+	send("/v1/identify", "GZIP", gz(`{"email":"h@x.io"}`)).must(t, http.StatusOK)
+	if c := e.customer("g@x.io"); c.Name != "Gzip" {
+		t.Fatalf("customer %+v", c)
+	}
+	// 40 KiB of JSON compresses to well under the 32 KiB identify limit.
+	big := `{"email":"i@x.io","name":"` + strings.Repeat("n", 40<<10) + `"}`
+	send("/v1/identify", "gzip", gz(big)).must(t, http.StatusRequestEntityTooLarge)
+	send("/v1/identify", "gzip", []byte(`{"email":"j@x.io"}`)).problemField(t, "body")
+	send("/v1/identify", "gzip", gz(`{"email":"k@x.io"}`)[:15]).problemField(t, "body")
+	send("/v1/identify", "br", []byte(`{"email":"l@x.io"}`)).must(t, http.StatusUnsupportedMediaType)
+	if n := e.count("customers"); n != 2 {
+		t.Fatalf("%d customers, want 2", n)
+	}
 }

@@ -212,7 +212,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		if rt.cors {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", "*")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
 			h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 			h.Set("Access-Control-Max-Age", "86400")
 			// Browser code may read how long a 429 or 503 asks it to wait.
