@@ -295,6 +295,11 @@ func TestProjectSettingsAreNotSilentlyIgnored(t *testing.T) {
 	if n := len(e.do("GET", "/v1/projects/"+slug+"/keys", e.admin, nil).Body["keys"].([]any)); n != 3 {
 		t.Fatalf("%d keys after two rotations and refused calls, want 3", n)
 	}
+	for _, bad := range []string{"-", "-lead"} {
+		if r := e.do("POST", "/v1/projects", e.admin, map[string]any{"name": "Lead", "slug": bad}); r.Status != 400 || r.Body["field"] != "slug" {
+			t.Errorf("slug %q: %d %s", bad, r.Status, r.Raw)
+		}
+	}
 	r = e.do("POST", "/v1/projects", e.admin, map[string]any{"name": "Other", "slug": slug}).must(t, http.StatusConflict)
 	if r.Body["field"] != "slug" || !strings.Contains(r.Body["detail"].(string), `"`+slug+`"`) {
 		t.Fatalf("conflict %s", r.Raw)

@@ -114,6 +114,11 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		if !slugRE.MatchString(*req.Slug) {
 			return badField("slug", "must be 1-40 characters of a-z, 0-9 and -; got %q", truncate(*req.Slug))
 		}
+		// SPEC §2's syntax allows it, but a command line would take
+		// --project -lead for a flag; a derived slug never starts so.
+		if strings.HasPrefix(*req.Slug, "-") {
+			return badField("slug", "must start with a-z or 0-9, so that it cannot be taken for a command-line flag; got %q", truncate(*req.Slug))
+		}
 		np.Slug = *req.Slug
 	} else if np.Slug = slugify(np.Name); np.Slug == "" {
 		return badField("name", "has no letters or digits to make a slug from; pass a slug")
