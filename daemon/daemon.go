@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +185,7 @@ func openPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, fmt.Errorf("connect to database: %w", oneLine(err))
 	}
 	return pool, nil
 }
@@ -247,3 +248,30 @@ func bootstrap(ctx context.Context, st *store.Store, dataDir string, log *slog.L
 	log.Info("created the workspace and its admin token", "token_file", path)
 	return nil
 }
+
+// oneLine folds pgx's multi-line connect errors (one line per address
+// tried, often repeated) into one line for the terminal and the log.
+func oneLine(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	var parts []string
+	for _, l := range lines {
+		l = strings.TrimSuffix(strings.TrimSpace(l), ":")
+		if l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	if len(parts) <= 1 {
+		return err
+	}
+	return &foldedError{msg: strings.Join(parts, ": "), err: err}
+}
+
+// foldedError is an error with a shorter text; errors.Is and errors.As
+// still see the original.
+type foldedError struct {
+	msg string
+	err error
+}
+
+func (e *foldedError) Error() string { return e.msg }
+func (e *foldedError) Unwrap() error { return e.err }
