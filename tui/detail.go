@@ -68,19 +68,27 @@ func (d *detail) lines(sh *shared) []string {
 	if name == "" {
 		name = st.Muted.Render("(no name)")
 	}
+	mrr := "-" // as the list shows none
+	if c.MRRTotal != 0 {
+		mrr = render.Money(c.MRRTotal)
+	}
 	out := []string{
-		st.Title.Render(render.Sanitize(c.Email)) + "  " + name,
-		st.Muted.Render("in " + render.Plural(c.ProjectCount, "project", "projects") +
-			" · MRR " + render.Money(c.MRRTotal) +
-			" · first seen " + render.RelTime(sh.now(), c.FirstSeen) +
-			" · last active " + render.RelTime(sh.now(), c.LastSeen)),
+		d.title(sh, render.Sanitize(c.Email), name),
+		cut(st.Muted.Render("in "+render.Plural(c.ProjectCount, "project", "projects")+
+			" · MRR "+mrr+
+			" · first seen "+render.RelTime(sh.now(), c.FirstSeen)+
+			" · last active "+render.RelTime(sh.now(), c.LastSeen)), sh.width),
 		"",
 	}
 	switch {
+	case client.IsNotFound(d.err):
+		return append(out, st.Error.Render(cut("This customer no longer exists.", sh.width)),
+			st.Muted.Render(wrap("It was forgotten, or its projects were deleted, after the list was loaded.", sh.width)),
+			"", st.Muted.Render("esc back"))
 	case d.err != nil:
 		p := explain(d.err, sh.opts.Server)
-		return append(out, st.Error.Render("Cannot load this customer: "+p.title+"."), st.Muted.Render(p.detail),
-			"", p.hint, "", st.Muted.Render("esc back · r retry"))
+		return append(out, st.Error.Render(wrap("Cannot load this customer: "+p.title+".", sh.width)), st.Muted.Render(wrap(p.detail, sh.width)),
+			"", wrap(p.hint, sh.width), "", st.Muted.Render("esc back · r retry"))
 	case d.data == nil:
 		return append(out, st.Muted.Render("Loading…"))
 	}
@@ -93,16 +101,32 @@ func (d *detail) lines(sh *shared) []string {
 	for _, m := range d.data.Projects {
 		names[m.Slug] = m
 	}
-	for _, e := range d.data.Timeline {
-		m, ok := names[e.Project]
-		badge := "[" + render.Sanitize(e.Project) + "]"
-		if ok {
-			badge = st.Badge(m.Name, m.Color, 0)
+	badges := make([]string, len(d.data.Timeline))
+	badgeW := 0
+	for i, e := range d.data.Timeline {
+		badges[i] = "[" + render.Sanitize(e.Project) + "]"
+		if m, ok := names[e.Project]; ok {
+			badges[i] = st.Badge(m.Name, m.Color, 0)
 		}
-		line := "  " + pad(render.RelTime(sh.now(), e.At), 9, false) + " " + badge + " " + event(e)
-		out = append(out, ansi.Truncate(line, sh.width, "…"))
+		badgeW = max(badgeW, ansi.StringWidth(badges[i]))
+	}
+	for i, e := range d.data.Timeline {
+		// The badges are padded to the widest, so the events line up.
+		line := "  " + pad(render.RelTime(sh.now(), e.At), 9, false) + " " + pad(badges[i], badgeW, false) + " " + event(e)
+		out = append(out, cut(line, sh.width))
 	}
 	return out
+}
+
+// title is the detail's first line, the email and the name: when both do
+// not fit, the name is cut first, then the email.
+func (d *detail) title(sh *shared, email, name string) string {
+	st := sh.styles
+	room := sh.width - ansi.StringWidth(email) - 2
+	if room < min(ansi.StringWidth(name), 8) {
+		return st.Title.Render(cut(email, sh.width))
+	}
+	return st.Title.Render(email) + "  " + cut(name, room)
 }
 
 // cards renders one card per project, side by side when they fit.

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -112,13 +114,20 @@ func exportTo(ctx context.Context, src Source, f filter.Filter, format, path str
 	}
 }
 
+// existsError is an export to a file that is already there.
+type existsError struct{}
+
+func (existsError) Error() string { return "file already exists" }
+
+// export writes the file. Its errors do not repeat the path, which the
+// caller shows once.
 func export(ctx context.Context, src Source, f filter.Filter, format, path string) (int64, error) {
 	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return 0, fmt.Errorf("%s already exists; choose another name", path)
+			return 0, &existsError{}
 		}
-		return 0, fmt.Errorf("create %s: %w", path, err)
+		return 0, withoutPath(err)
 	}
 	ok := false
 	defer func() {
@@ -134,10 +143,10 @@ func export(ctx context.Context, src Source, f filter.Filter, format, path strin
 	defer body.Close()
 	lc := &lineCounter{w: out}
 	if _, err := io.Copy(lc, body); err != nil {
-		return 0, fmt.Errorf("export customers: %w", err)
+		return 0, fmt.Errorf("export customers: %w", withoutPath(err))
 	}
 	if err := out.Close(); err != nil {
-		return 0, fmt.Errorf("write %s: %w", path, err)
+		return 0, fmt.Errorf("write: %w", withoutPath(err))
 	}
 	ok = true
 	n := lc.lines
@@ -145,6 +154,34 @@ func export(ctx context.Context, src Source, f filter.Filter, format, path strin
 		n-- // the header row
 	}
 	return n, nil
+}
+
+// withoutPath drops the path an *os.PathError repeats ("open /x/y.csv:
+// no such file or directory" becomes "no such file or directory").
+func withoutPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// exportPath resolves what was typed in the export prompt: a leading "~/"
+// is the home directory, and a relative path is made absolute against the
+// working directory, so the note says exactly where the file went.
+func (sh *shared) exportPath(typed string) string {
+	p := typed
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := sh.home(); err == nil {
+			p = filepath.Join(home, p[1:])
+		}
+	}
+	if !filepath.IsAbs(p) {
+		if wd, err := sh.getwd(); err == nil {
+			p = filepath.Join(wd, p)
+		}
+	}
+	return filepath.Clean(p)
 }
 
 // lineCounter counts the lines it passes on.

@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/internal/render"
 )
@@ -42,6 +46,8 @@ func formatValue(v any) string {
 		return "null"
 	case string:
 		return v
+	case json.Number: // how the client decodes numbers: every digit kept
+		return v.String()
 	case float64:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
@@ -57,19 +63,68 @@ func formatRaw(r json.RawMessage) string {
 	if len(r) == 0 || string(r) == "null" {
 		return "–"
 	}
-	var v any
-	if err := json.Unmarshal(r, &v); err != nil {
+	v, err := decodeJSON(r)
+	if err != nil {
 		return string(r)
 	}
 	return formatValue(v)
 }
 
+// decodeJSON decodes a raw JSON value with numbers as json.Number, so a
+// long number keeps every digit, as the client decodes params.
+func decodeJSON(r json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(r))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// fitMoney renders an amount in at most width cells: exactly when it
+// fits, else rounded to whole dollars, else to thousands ("$12k",
+// "$1.2M"). Money is never cut.
+func fitMoney(v float64, width int) string {
+	if s := render.Money(v); ansi.StringWidth(s) <= width {
+		return s
+	}
+	if s := render.Money(math.Round(v)); ansi.StringWidth(s) <= width {
+		return s
+	}
+	sign, a := "", v
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	for _, u := range []struct {
+		div  float64
+		unit string
+	}{{1e3, "k"}, {1e6, "M"}, {1e9, "B"}} {
+		n := a / u.div
+		s := ""
+		if n < 9.95 {
+			s = strconv.FormatFloat(n, 'f', 1, 64)
+			s = strings.TrimSuffix(s, ".0")
+		} else {
+			s = render.Count(int64(math.Round(n)))
+		}
+		if out := sign + "$" + s + u.unit; ansi.StringWidth(out) <= width || u.unit == "B" {
+			return out
+		}
+	}
+	return render.Money(v)
+}
+
+// decodeObject decodes a raw JSON object as decodeJSON does.
+func decodeObject(r json.RawMessage) (map[string]any, error) {
+	v, err := decodeJSON(r)
+	m, _ := v.(map[string]any)
+	return m, err
+}
+
 // paramsChange describes a params event: each changed key with its old
 // and new value.
 func paramsChange(before, after json.RawMessage) string {
-	var b, a map[string]any
-	_ = json.Unmarshal(before, &b) // null or absent: no keys
-	_ = json.Unmarshal(after, &a)
+	b, _ := decodeObject(before) // null or absent: no keys
+	a, _ := decodeObject(after)
 	keys := map[string]bool{}
 	for k := range b {
 		keys[k] = true

@@ -28,6 +28,12 @@ type harness struct {
 	check func(*model)
 }
 
+// The working and home directories the harness pins.
+const (
+	testHome    = "/home/owner"
+	testWorkDir = "/home/owner/crm"
+)
+
 // delayed is what the test clock's timers return.
 type delayed struct {
 	d   time.Duration
@@ -51,6 +57,10 @@ func build(t testing.TB, src *fakeSource, f filter.Filter, opts Options, w, h in
 	hs.m.sh.after = func(d time.Duration, msg tea.Msg) tea.Cmd {
 		return func() tea.Msg { return delayed{d, msg} }
 	}
+	// Export paths resolve against a pinned directory, the same on every
+	// machine; tests that write files point these at a temporary one.
+	hs.m.sh.getwd = func() (string, error) { return testWorkDir, nil }
+	hs.m.sh.home = func() (string, error) { return testHome, nil }
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return hs
 }

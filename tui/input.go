@@ -67,7 +67,7 @@ func (p *prompt) view(sh *shared) string {
 			line += "\n" + strings.Repeat(" ", ansi.StringWidth(p.label)+1+col) + st.Caret.Render("^")
 		}
 	}
-	msg = strings.Join(fit(wrap(msg, sh.width), min(strings.Count(wrap(msg, sh.width), "\n")+1, 3)), "\n")
+	msg = wrapMax(msg, sh.width, 3)
 	return line + "\n" + st.Error.Render(msg)
 }
 

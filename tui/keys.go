@@ -46,10 +46,13 @@ func newKeyMap() keyMap {
 	}
 }
 
-// helpKeys adapts a list of bindings to help.KeyMap.
+// helpKeys adapts a list of bindings to help.KeyMap. When the short help
+// is too wide for the terminal, the hints in drop are left out, least
+// important first; the others always show.
 type helpKeys struct {
 	short []key.Binding
 	full  [][]key.Binding
+	drop  []key.Binding
 }
 
 func (h helpKeys) ShortHelp() []key.Binding  { return h.short }
@@ -57,8 +60,10 @@ func (h helpKeys) FullHelp() [][]key.Binding { return h.full }
 
 // listHelp is the help of the customer list.
 func (k keyMap) listHelp() helpKeys {
+	multi := key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "2+")) // short: "m 2+ projects" is long
 	return helpKeys{
-		short: []key.Binding{k.Search, k.Projects, k.Multi, k.Status, k.Where, k.Sort, k.Open, k.Export, k.Help, k.Quit},
+		short: []key.Binding{k.Search, k.Projects, multi, k.Status, k.Where, k.Sort, k.Open, k.Export, k.Refresh, k.Help, k.Quit},
+		drop:  []key.Binding{k.Refresh, k.Export, k.Sort, multi, k.Where, k.Status, k.Projects, k.Open, k.Search},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Search, k.Projects, k.Multi, k.Status, k.Where, k.Sort, k.Clear},
@@ -70,13 +75,13 @@ func (k keyMap) listHelp() helpKeys {
 // pickerHelp is the help of the project and status pickers.
 func (k keyMap) pickerHelp() helpKeys {
 	up := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", "move"))
-	return helpKeys{short: []key.Binding{up, k.Toggle, k.Apply, k.Cancel}}
+	return helpKeys{short: []key.Binding{up, k.Toggle, k.Apply, k.Cancel}, drop: []key.Binding{up, k.Toggle}}
 }
 
 // sortHelp is the help of the sort picker.
 func (k keyMap) sortHelp() helpKeys {
 	up := key.NewBinding(key.WithKeys("up"), key.WithHelp("↑↓", "move"))
-	return helpKeys{short: []key.Binding{up, k.Reverse, k.Apply, k.Cancel}}
+	return helpKeys{short: []key.Binding{up, k.Reverse, k.Apply, k.Cancel}, drop: []key.Binding{up, k.Reverse}}
 }
 
 // inputHelp is the help of a text prompt.
@@ -87,7 +92,11 @@ func (k keyMap) inputHelp(apply string) helpKeys {
 
 // detailHelp is the help of the detail view.
 func (k keyMap) detailHelp() helpKeys {
-	return helpKeys{short: []key.Binding{k.Scroll, k.PageDown, k.Back, k.Quit}}
+	reload := key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))
+	return helpKeys{
+		short: []key.Binding{k.Scroll, k.PageDown, reload, k.Back, k.Quit},
+		drop:  []key.Binding{k.PageDown, reload, k.Scroll},
+	}
 }
 
 // errorHelp is the help of the error screen.

@@ -187,21 +187,27 @@ func (l *list) empty() bool {
 	return l.loaded && ok && n == 0
 }
 
-// position describes where the cursor is, for the status line.
-func (l *list) position() string {
-	n, known := l.pg.total()
-	switch {
-	case !l.loaded || (known && n == 0):
+// position describes where the cursor is, for the status line. total is
+// the length of the list when the model knows it (see model.knownTotal),
+// which may come from counts a little older than the rows: the row shown
+// never passes it.
+func (l *list) position(total int, known bool) string {
+	if !l.loaded || (known && total == 0) {
 		return ""
-	case known && l.back:
-		return "row " + render.Count(n-l.pos) + " of " + render.Count(n)
-	case known:
-		return "row " + render.Count(l.pos+1) + " of " + render.Count(n)
-	case l.back:
+	}
+	row := l.pos + 1
+	if known && l.back {
+		row = total - l.pos
+	}
+	if known {
+		row = max(row, 1)
+		return "row " + render.Count(row) + " of " + render.Count(max(total, row))
+	}
+	if l.back {
 		if l.pos == 0 {
 			return "last row"
 		}
 		return "row " + render.Count(l.pos+1) + " from the end"
 	}
-	return "row " + render.Count(l.pos+1)
+	return "row " + render.Count(row)
 }

@@ -215,8 +215,10 @@ func TestFilterComposition(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("sent %+v\nwant %+v", got, want)
 	}
-	if d := h.m.f.Describe(); !strings.Contains(strings.ReplaceAll(h.screen(), "\n", " "), d) {
-		t.Fatalf("the filter line does not show %q:\n%s", d, h.screen())
+	for _, d := range []string{filtersOnly(h.m.f).Describe() + "  (x clears)", "sort: email, Z to A"} {
+		if !strings.Contains(strings.ReplaceAll(h.screen(), "\n", " "), d) {
+			t.Fatalf("the filter line does not show %q:\n%s", d, h.screen())
+		}
 	}
 
 	// m again drops 2+; x clears all but the sort.
@@ -304,15 +306,23 @@ func TestSearchEsc(t *testing.T) {
 	}
 }
 
-// TestExport: e writes the current view to the default file, and says so.
+// TestExport: e writes the current view to the default file and names it
+// by its absolute path; "~/" is the home directory; an existing file is
+// refused, and an error names the path once.
 func TestExport(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
+	t.Parallel()
+	dir, home := t.TempDir(), t.TempDir()
 	src := sampleSource()
-	h := newHarness(t, src, filter.Filter{MinProjects: 2}, Options{}, 80, 24)
-	h.press("e", "enter")
-	path := "./tinycrm-export-2026-11-25.csv"
-	b, err := os.ReadFile(filepath.Join(dir, path))
+	h := newHarness(t, src, filter.Filter{MinProjects: 2}, Options{}, 120, 24)
+	h.m.sh.getwd = func() (string, error) { return dir, nil }
+	h.m.sh.home = func() (string, error) { return home, nil }
+	h.press("e")
+	path := filepath.Join(dir, "tinycrm-export-2026-11-25.csv")
+	if got := h.m.prompt.value(); got != path {
+		t.Fatalf("the prompt offers %q, want the absolute %q", got, path)
+	}
+	h.press("enter")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,11 +330,61 @@ func TestExport(t *testing.T) {
 		t.Fatalf("exported %d lines:\n%s", lines, b)
 	}
 	if !strings.Contains(h.screen(), "exported 5 customers to "+path) {
-		t.Fatalf("no result shown:\n%s", h.screen())
+		t.Fatalf("no result with the absolute path shown:\n%s", h.screen())
 	}
 	h.press("e", "enter") // the file exists now: refused, not overwritten
-	if !strings.Contains(h.screen(), "already exists") {
-		t.Fatalf("overwrite not refused:\n%s", h.screen())
+	if s := h.screen(); !strings.Contains(s, path+" already exists; pick another name") {
+		t.Fatalf("overwrite not refused:\n%s", s)
+	}
+
+	// ~/ is the home directory; a relative path is under the working one.
+	for typed, want := range map[string]string{
+		"~/out.csv":    filepath.Join(home, "out.csv"),
+		"sub/../x.csv": filepath.Join(dir, "x.csv"),
+	} {
+		h.press("e")
+		for range len(h.m.prompt.value()) {
+			h.press("backspace")
+		}
+		h.typeText(typed)
+		h.press("enter")
+		if _, err := os.Stat(want); err != nil {
+			t.Fatalf("%q: %v", typed, err)
+		}
+		if !strings.Contains(h.screen(), "to "+want) {
+			t.Fatalf("%q: the note does not name %s:\n%s", typed, want, h.screen())
+		}
+	}
+
+	// A directory that is not there: the path once, then the reason.
+	missing := filepath.Join(dir, "nope", "y.csv")
+	h.press("e")
+	for range len(h.m.prompt.value()) {
+		h.press("backspace")
+	}
+	h.typeText(missing)
+	h.press("enter")
+	s := h.screen()
+	if !strings.Contains(s, "export failed: "+missing+": no such file or directory") || strings.Count(s, "y.csv") != 1 {
+		t.Fatalf("the error should name the path once:\n%s", s)
+	}
+}
+
+// TestExportNoteFits: at 80 columns a long path is shortened from its
+// start with "…", so the file name and the reason stay readable.
+func TestExportNoteFits(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), strings.Repeat("long-directory-name/", 3))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, sampleSource(), filter.Filter{}, Options{}, 80, 24)
+	h.m.sh.getwd = func() (string, error) { return dir, nil }
+	h.press("e", "enter", "e", "enter")
+	lines := strings.Split(h.screen(), "\n")
+	status := lines[len(lines)-2]
+	if !strings.HasPrefix(status, "export failed: …/") || !strings.HasSuffix(status, "tinycrm-export-2026-11-25.csv already exists; pick another name") {
+		t.Fatalf("the status line is not shortened in the path: %q", status)
 	}
 }
 

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"charm.land/bubbles/v2/help"
@@ -50,6 +51,8 @@ type model struct {
 
 	note      string // status line message, until the next key
 	noteErr   bool
+	notePath  string             // a path after note, shortened to fit the line
+	noteTail  string             // text after notePath
 	exporting context.CancelFunc // set while an export runs
 }
 
@@ -141,10 +144,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case exportMsg:
 		m.exporting = nil
-		if msg.err != nil {
-			m.setNote("export failed: "+msg.err.Error(), true)
-		} else {
-			m.setNote("exported "+render.Plural(msg.rows, "customer", "customers")+" to "+msg.path, false)
+		var exists *existsError
+		switch {
+		case errors.As(msg.err, &exists):
+			m.setPathNote("export failed: ", msg.path, " already exists; pick another name", true)
+		case msg.err != nil:
+			m.setPathNote("export failed: ", msg.path, ": "+render.Sanitize(msg.err.Error()), true)
+		default:
+			m.setPathNote("exported "+render.Plural(msg.rows, "customer", "customers")+" to ", msg.path, "", false)
 		}
 		return m, nil
 	case searchMsg:
@@ -177,7 +184,7 @@ func (m *model) autoRefresh() tea.Cmd {
 
 // refresh is r: everything again, and errors forgotten.
 func (m *model) refresh() tea.Cmd {
-	m.note = ""
+	m.setNote("", false)
 	return tea.Batch(m.loadMeta(), m.list.refresh(m.sh, m.f))
 }
 
@@ -195,7 +202,14 @@ func (m *model) setFilter(f filter.Filter) tea.Cmd {
 // reload starts the list over from the top for the active filter.
 func (m *model) reload() tea.Cmd { return m.list.reset(m.sh, m.f, false) }
 
-func (m *model) setNote(s string, isErr bool) { m.note, m.noteErr = s, isErr }
+func (m *model) setNote(s string, isErr bool) {
+	m.note, m.noteErr, m.notePath, m.noteTail = s, isErr, "", ""
+}
+
+// setPathNote sets a note that names a file: prefix, path, tail.
+func (m *model) setPathNote(prefix, path, tail string, isErr bool) {
+	m.note, m.noteErr, m.notePath, m.noteTail = prefix, isErr, path, tail
+}
 
 // statusChoices are the statuses the picker offers: the well-known ones,
 // those seen in rows and those already in the filter.

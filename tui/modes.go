@@ -45,7 +45,7 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 // listKey handles the customer list's keys.
 func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 	k, sh, l := m.sh.keys, m.sh, m.list
-	m.note = ""
+	m.setNote("", false)
 	page := max(m.tableHeight()-1, 1)
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -73,15 +73,10 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.prompt = newPrompt(sh, "search", m.f.Search, "email or name", filter.MaxSearchLen)
 	case key.Matches(msg, k.Where):
 		m.mode = modeWhere
-		src := ""
-		if n := len(m.f.Where); n > 0 {
-			src = exprSource(m.f.Where[n-1])
-		}
-		m.prompt = newPrompt(sh, "where", src, "plan=pro, mrr>=9", filter.MaxWhereLen)
+		m.prompt = newPrompt(sh, "where", whereSource(m.f.Where), "plan=pro, mrr>=9", maxWhereInput)
 	case key.Matches(msg, k.Export):
 		m.mode = modeExport
-		def := "./tinycrm-export-" + sh.now().Format("2006-01-02") + ".csv"
-		m.prompt = newPrompt(sh, "export to", def, "path.csv or path.jsonl", 4096)
+		m.prompt = newPrompt(sh, "export to", sh.exportPath("tinycrm-export-"+sh.now().Format("2006-01-02")+".csv"), "path.csv or path.jsonl", 4096)
 	case key.Matches(msg, k.Multi):
 		f := m.f
 		if f.MinProjects >= 2 {
@@ -91,6 +86,12 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.setFilter(f)
 	case key.Matches(msg, k.Clear):
+		// x clears the filters, not the order: the sort is how the list
+		// reads, set with o (the filter line shows it apart, without the
+		// "x clears" hint when it is all there is).
+		if filtersOnly(m.f).Describe() == "" {
+			return nil
+		}
 		return m.setFilter(filter.Filter{Sort: m.f.Sort})
 	case key.Matches(msg, k.Projects):
 		m.mode = modeProjects
@@ -114,14 +115,6 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
-}
-
-// exprSource is the text to edit for an expression.
-func exprSource(e filter.Expr) string {
-	if e.Source != "" {
-		return e.Source
-	}
-	return e.String()
 }
 
 func (m *model) closePrompt() {
@@ -154,6 +147,11 @@ func (m *model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
 // of its text: the search searches again after a pause, a where input
 // that showed an error checks again, the export path forgets its error.
 func (m *model) edit(msg tea.Msg) tea.Cmd {
+	if p, ok := msg.(tea.PasteMsg); ok && m.mode == modeWhere {
+		v := []rune(m.prompt.value())
+		before := string(v[:min(max(m.prompt.ti.Position(), 0), len(v))])
+		msg = tea.PasteMsg{Content: pastedWhere(p.Content, before)}
+	}
 	changed, cmd := m.prompt.update(msg)
 	if !changed {
 		return cmd
@@ -203,24 +201,15 @@ func (m *model) whereKey(msg tea.KeyPressMsg) tea.Cmd {
 	return m.edit(msg)
 }
 
-// withWhere is the filter with its last where-expression replaced by src
-// (or removed, when src is blank).
+// withWhere is the filter with every where-expression replaced by those
+// of src (see parseWheres); a blank src removes them all.
 func (m *model) withWhere(src string) (filter.Filter, error) {
 	f := m.f
-	f.Where = slices.Clone(f.Where)
-	if n := len(f.Where); n > 0 {
-		f.Where = f.Where[:n-1]
+	ws, err := parseWheres(src)
+	if err != nil {
+		return f, err
 	}
-	if strings.TrimSpace(src) != "" {
-		e, err := filter.ParseWhere(src)
-		if err != nil {
-			return f, err
-		}
-		f.Where = append(f.Where, e)
-	}
-	if len(f.Where) == 0 {
-		f.Where = nil
-	}
+	f.Where = ws
 	return f, f.Validate()
 }
 
@@ -237,6 +226,7 @@ func (m *model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.prompt.err = errString("type a file name")
 			return nil
 		}
+		path = m.sh.exportPath(path)
 		if m.exporting != nil {
 			m.prompt.err = errString("an export is still running")
 			return nil
@@ -248,7 +238,7 @@ func (m *model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.closePrompt()
 		ctx, cancel := context.WithCancel(context.Background())
 		m.exporting = cancel
-		m.setNote("exporting "+m.describe()+" to "+path+"…", false)
+		m.setPathNote("exporting "+m.describe()+" to ", path, "…", false)
 		return exportTo(ctx, m.sh.src, m.f, format, path)
 	}
 	return m.edit(msg)
@@ -303,7 +293,11 @@ func (m *model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 		return fetchDetail(m.sh.src, m.detailSeq, m.detail.summary.ID)
 	}
 	if m.detail.update(m.sh, msg, m.bodyHeight()) {
+		gone := client.IsNotFound(m.detail.err)
 		m.mode, m.detail = modeList, nil
+		if gone { // the list still shows the customer: load it again
+			return m.refresh()
+		}
 	}
 	return nil
 }
@@ -325,23 +319,36 @@ func (m *model) projectPicker() *picker {
 	return p
 }
 
+// sortNames are each sort key's directions in words: natural, reversed.
+var sortNames = map[filter.SortKey][2]string{
+	filter.SortLastSeen:  {"last active, newest first", "last active, oldest first"},
+	filter.SortEmail:     {"email, A to Z", "email, Z to A"},
+	filter.SortName:      {"name, A to Z", "name, Z to A"},
+	filter.SortProjects:  {"projects, most first", "projects, fewest first"},
+	filter.SortMRR:       {"MRR, biggest first", "MRR, smallest first"},
+	filter.SortFirstSeen: {"first seen, newest first", "first seen, oldest first"},
+}
+
+// sortName is a sort in words, as the sort picker says it.
+func sortName(s filter.Sort) string {
+	d, ok := sortNames[s.Column()]
+	if !ok {
+		return s.String()
+	}
+	if s.Reverse {
+		return d[1]
+	}
+	return d[0]
+}
+
 // sortPicker offers every sort key in both directions, natural first.
 func sortPicker(cur filter.Sort) *picker {
-	type dir struct{ natural, reversed string }
-	names := map[filter.SortKey]dir{
-		filter.SortLastSeen:  {"last active, newest first", "last active, oldest first"},
-		filter.SortEmail:     {"email, A to Z", "email, Z to A"},
-		filter.SortName:      {"name, A to Z", "name, Z to A"},
-		filter.SortProjects:  {"projects, most first", "projects, fewest first"},
-		filter.SortMRR:       {"MRR, biggest first", "MRR, smallest first"},
-		filter.SortFirstSeen: {"first seen, newest first", "first seen, oldest first"},
-	}
 	var items []pickItem
 	for _, k := range filter.SortKeys() {
-		d := names[k]
+		d := sortNames[k]
 		items = append(items,
-			pickItem{value: string(k), label: d.natural, hint: string(k)},
-			pickItem{value: "-" + string(k), label: d.reversed, hint: "-" + string(k)})
+			pickItem{value: string(k), label: d[0], hint: string(k)},
+			pickItem{value: "-" + string(k), label: d[1], hint: "-" + string(k)})
 	}
 	sel := filter.Sort{Key: cur.Column(), Reverse: cur.Reverse}.String()
 	return newPicker("Sort by", items, false, []string{sel})

@@ -3,8 +3,6 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/internal/render"
 )
@@ -79,7 +77,8 @@ func (m *model) emptyWorkspace() string {
 // noMatch names the filter that matched nobody and how to loosen it.
 func (m *model) noMatch() string {
 	st := m.sh.styles
-	if m.f.Describe() == "" {
+	d := filtersOnly(m.f).Describe()
+	if d == "" {
 		return "\n" + st.Muted.Render("No customers.")
 	}
 	var how []string
@@ -96,19 +95,13 @@ func (m *model) noMatch() string {
 		how = append(how, "s to change statuses")
 	}
 	if len(m.f.Where) > 0 {
-		how = append(how, "w to edit the where-expression")
+		how = append(how, "w to edit the where-expressions")
 	}
 	how = append(how, "x to clear every filter")
 	return strings.Join([]string{
 		"",
-		wrap(st.Bold.Render("No customers match ")+st.Filter.Render(m.f.Describe()), m.sh.width),
+		wrap(st.Bold.Render("No customers match ")+st.Filter.Render(d), m.sh.width),
 		"",
 		wrap("Press "+strings.Join(how, ", ")+".", m.sh.width),
 	}, "\n")
-}
-
-// wrap breaks text (styled or not) into lines of at most width cells, at
-// spaces, cutting words that are longer than a line.
-func wrap(s string, width int) string {
-	return ansi.Wrap(s, max(width, 1), "")
 }

@@ -54,6 +54,8 @@ type Styles struct {
 	badges   map[[2]string]string
 	statuses map[string]string
 	dot      string // the separator of statuses
+	// selOn is the escape sequence that turns the selection on.
+	selOn string
 }
 
 // newStyles builds the styles for a dark or light background; with
@@ -81,6 +83,9 @@ func newStyles(dark, noColor bool) Styles {
 		s.Selected = lipgloss.NewStyle().Reverse(true)
 	} else {
 		s.Selected = lipgloss.NewStyle().Background(p.selBg)
+	}
+	if r := s.Selected.Render("x"); strings.HasSuffix(r, "x\x1b[m") {
+		s.selOn = strings.TrimSuffix(r, "x\x1b[m")
 	}
 	s.Error = fg(p.err).Bold(true)
 	s.OK = fg(p.ok)
@@ -145,6 +150,17 @@ func (s Styles) Statuses(ms []client.Membership) string {
 		b.WriteString(s.Status(m.Status))
 	}
 	return b.String()
+}
+
+// highlight renders s on the selection, continuously: the selection is
+// turned on again after every reset inside s (a badge's or a status's
+// colour), so the gaps between coloured pieces carry it too.
+func (s Styles) highlight(str string) string {
+	if s.selOn == "" {
+		return s.Selected.Render(str)
+	}
+	str = strings.ReplaceAll(str, "\x1b[0m", "\x1b[m")
+	return s.selOn + strings.ReplaceAll(str, "\x1b[m", "\x1b[m"+s.selOn) + "\x1b[m"
 }
 
 // MRR renders a customer's total MRR, a dim "-" when none, as the CLI does.

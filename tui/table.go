@@ -3,8 +3,6 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
-
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/internal/render"
 )
@@ -33,76 +31,84 @@ var colTitles = [numCols][]string{
 // ago"; narrower, times are compact ("3d").
 const fullTimeWidth = 8
 
-// needs is the width each column's content wants, measured on the rows on
-// screen, so the layout follows the data.
-type needs struct {
-	email, name, badges, status, mrr int
-}
+// nameFrom is the narrowest terminal that shows the NAME column.
+const nameFrom = 70
 
-func measure(rows []client.Customer) needs {
-	n := needs{email: 5, name: 4, badges: 7, status: 6, mrr: 3}
-	for _, c := range rows {
-		n.email = max(n.email, ansi.StringWidth(c.Email))
-		n.name = max(n.name, ansi.StringWidth(c.Name))
-		n.mrr = max(n.mrr, ansi.StringWidth(render.Money(c.MRRTotal)))
-		b, s := 0, 0
-		for i, m := range c.Projects {
-			if i > 0 {
-				b, s = b+1, s+1 // the gap between badges, the "·" between statuses
-			}
-			b += badgeWidth(m.Name)
-			s += max(len(m.Status), 1)
-		}
-		n.badges, n.status = max(n.badges, b), max(n.status, s)
+// defaultBadges is the badge width assumed before the projects are known.
+const defaultBadges = 30
+
+// maxBadges is the widest the projects column gets.
+const maxBadges = 40
+
+// allBadges is the cells the workspace's badges take side by side: the
+// widest the projects column is useful. It changes only when a project is
+// created, renamed or deleted, never when the list scrolls.
+func allBadges(ps []client.Project) int {
+	if len(ps) == 0 {
+		return defaultBadges
+	}
+	n := -1
+	for _, p := range ps {
+		n += 1 + badgeWidth(render.Sanitize(p.Name))
 	}
 	return n
 }
 
-// layout gives each column a width for a terminal width, following what
-// the rows on screen need. Email and badges come first (who, and where):
-// with MRR, the last-active time and the statuses they get a least useful
-// width, then grow until readable; the name is shown only if it then fits
-// readably; last, everything grows towards what it needs. A column that
-// does not fit even its least width is hidden (width 0).
-func layout(width int, n needs) [numCols]int {
+// layout gives each column a width for a terminal width. It depends only
+// on the width and on badgesW (see allBadges), never on the rows on
+// screen, so columns, titles and the time format stay put while the list
+// scrolls. Every column starts at a least readable width; when they do not
+// all fit, the name goes first (it is shown from nameFrom columns), then
+// the statuses, the time, the MRR and the badges: the email always stays.
+// What is left grows the columns in turns, email and name getting the
+// most.
+func layout(width, badgesW int) [numCols]int {
 	avail := width - 2 // the cursor mark and a space
+	proj := min(max(badgesW, 1), maxBadges)
+	least := [numCols]int{
+		colEmail: 16, colName: 10, colBadges: max(min(proj, 10), len("PROJECTS")),
+		colStatus: 8, colMRR: 6, colLast: 4,
+	}
+	shown := [numCols]bool{true, width >= nameFrom, true, true, true, true}
+	need := func() int {
+		n := -1
+		for c := range numCols {
+			if shown[c] {
+				n += 1 + least[c]
+			}
+		}
+		return n
+	}
+	for _, c := range []int{colName, colStatus, colLast, colMRR, colBadges} {
+		if need() <= avail {
+			break
+		}
+		shown[c] = false
+	}
 	var w [numCols]int
-	used := -1 // no gap before the first column
-	add := func(c, size int) {
-		if used+1+size <= avail {
-			w[c] = size
-			used += 1 + size
+	for c := range numCols {
+		if shown[c] {
+			w[c] = least[c]
 		}
 	}
+	w[colEmail] = min(w[colEmail], max(avail, 1))
+	left := avail - need()
 	grow := func(c, to int) {
-		if w[c] == 0 || w[c] >= to {
+		if w[c] == 0 || w[c] >= to || left <= 0 {
 			return
 		}
-		more := min(to-w[c], avail-used)
+		more := min(to-w[c], left)
 		w[c] += more
-		used += more
+		left -= more
 	}
-	add(colEmail, min(n.email, 16))
-	add(colBadges, min(n.badges, 12))
-	add(colMRR, n.mrr) // money is never cut
-	add(colLast, 4)
-	add(colStatus, min(n.status, 9))
-
-	grow(colEmail, min(n.email, 20))
-	grow(colBadges, min(n.badges, 26))
-	grow(colStatus, min(n.status, 12))
-
-	add(colName, min(n.name, 8))
-
-	grow(colName, min(n.name, 14))
-	grow(colLast, fullTimeWidth)
-	grow(colBadges, n.badges)
-	grow(colStatus, n.status)
-	grow(colEmail, min(n.email, 32))
-	grow(colName, min(n.name, 24))
-	grow(colLast, len("LAST ACTIVE"))
-	grow(colEmail, min(n.email, 48))
-	grow(colName, min(n.name, 40))
+	for _, s := range [...]struct{ c, to int }{
+		{colBadges, min(proj, 12)}, {colEmail, 20}, {colName, 12}, {colLast, 6},
+		{colBadges, min(proj, 22)}, {colEmail, 26}, {colName, 16}, {colStatus, 12}, {colLast, fullTimeWidth},
+		{colBadges, proj}, {colEmail, 32}, {colName, 20}, {colStatus, 18}, {colLast, len("LAST ACTIVE")},
+		{colMRR, 9}, {colEmail, 40}, {colName, 30}, {colEmail, 48}, {colName, 40},
+	} {
+		grow(s.c, s.to)
+	}
 	return w
 }
 
@@ -125,100 +131,94 @@ func tableHeader(st Styles, w [numCols]int) string {
 	return st.TableHeader.Render("  " + strings.Join(cells, " "))
 }
 
-// tableRow renders one customer. The selected row is marked and its text
-// cells highlighted; badges and statuses keep their own colours.
+// tableRow renders one customer. The selected row is marked and
+// highlighted from the mark to its last column, gaps included; badges and
+// statuses keep their own colours on the highlight.
 func tableRow(sh *shared, c client.Customer, w [numCols]int, selected bool) string {
 	st := sh.styles
-	hl := func(s string) string {
-		if selected {
-			return st.Selected.Render(s)
-		}
-		return s
-	}
-	var b strings.Builder
-	if selected {
-		b.WriteString(st.Accent.Render("▌") + hl(" "))
-	} else {
-		b.WriteString("  ")
-	}
-	first := true
+	cells := make([]string, 0, numCols)
 	for col := range numCols {
 		if w[col] == 0 {
 			continue
 		}
-		if !first {
-			b.WriteString(hl(" "))
-		}
-		first = false
+		var cell string
 		switch col {
 		case colEmail:
-			b.WriteString(hl(pad(render.Sanitize(c.Email), w[col], false)))
+			cell = pad(render.Sanitize(c.Email), w[col], false)
 		case colName:
-			b.WriteString(hl(pad(render.Sanitize(c.Name), w[col], false)))
+			cell = pad(render.Sanitize(c.Name), w[col], false)
 		case colBadges:
-			b.WriteString(pad(badges(st, c.Projects, w[col]), w[col], false))
+			cell = pad(badges(st, c.Projects, w[col]), w[col], false)
 		case colStatus:
-			b.WriteString(pad(st.Statuses(c.Projects), w[col], false))
+			cell = pad(st.Statuses(c.Projects), w[col], false)
 		case colMRR:
-			b.WriteString(hl(pad(st.MRR(c.MRRTotal), w[col], true)))
+			cell = pad(mrrCell(st, c.MRRTotal, w[col]), w[col], true)
 		case colLast:
 			t := render.RelTime(sh.now(), c.LastSeen)
 			if w[col] < fullTimeWidth {
 				t = compactTime(t)
 			}
-			b.WriteString(hl(pad(t, w[col], false)))
+			cell = pad(t, w[col], false)
 		}
+		cells = append(cells, cell)
 	}
-	return b.String()
+	row := strings.Join(cells, " ")
+	if !selected {
+		return "  " + row
+	}
+	return st.Accent.Render("▌") + st.highlight(" "+row)
 }
 
-// badges fits a customer's project badges into width cells: full names
-// when they fit, else names cut to the same length, else as many as fit
-// and "+N" for the rest.
+// mrrCell renders a total MRR that fits width cells: never cut, but
+// rounded to dollars, then to thousands or millions, when it is too wide.
+func mrrCell(st Styles, v float64, width int) string {
+	if v == 0 {
+		return st.MRR(0)
+	}
+	return fitMoney(v, width)
+}
+
+// badges fits a customer's project badges into width cells: whole badges
+// as far as they fit, then "+N" for the rest. Only a first badge that does
+// not fit whole is cut, and only when enough of it shows to be read.
 func badges(st Styles, ms []client.Membership, width int) string {
 	if len(ms) == 0 {
 		return st.Faint.Render("–")
 	}
-	try := func(cut int) (string, bool) {
-		var parts []string
-		used := 0
-		for i, m := range ms {
-			name := m.Name
-			if cut > 0 && ansi.StringWidth(name) > cut {
-				name = ansi.Truncate(name, cut, "…")
-			}
-			bw := badgeWidth(name)
-			gap := 0
-			if i > 0 {
-				gap = 1
-			}
-			rest := len(ms) - i - 1
-			more := 0
-			if rest > 0 {
-				more = len(" +") + len(render.Count(rest))
-			}
-			if used+gap+bw+more > width {
-				if used == 0 {
-					return "", false
-				}
-				parts = append(parts, st.Muted.Render("+"+render.Count(len(ms)-i)))
-				return strings.Join(parts, " "), false
-			}
-			parts = append(parts, st.Badge(name, m.Color, 0))
+	more := func(n int) int { return len(" +") + len(render.Count(n)) }
+	parts := make([]string, 0, len(ms))
+	used := 0
+	for i, m := range ms {
+		bw := badgeWidth(render.Sanitize(m.Name))
+		gap := min(i, 1)
+		reserve := 0
+		if rest := len(ms) - i - 1; rest > 0 {
+			reserve = more(rest)
+		}
+		if used+gap+bw+reserve <= width {
+			parts = append(parts, st.Badge(m.Name, m.Color, 0))
 			used += gap + bw
+			continue
 		}
-		return strings.Join(parts, " "), true
-	}
-	if s, ok := try(0); ok {
-		return s
-	}
-	for cut := 8; cut >= 2; cut-- {
-		if s, ok := try(cut); ok {
-			return s
+		if i == 0 { // not even the first fits whole: cut it, if it stays readable
+			room := width
+			if len(ms) > 1 {
+				room -= more(len(ms) - 1)
+			}
+			if room < minCutBadge {
+				return st.Muted.Render("+" + render.Count(len(ms)))
+			}
+			parts = append(parts, st.Badge(m.Name, m.Color, room))
+			i++
 		}
+		if i < len(ms) {
+			parts = append(parts, st.Muted.Render("+"+render.Count(len(ms)-i)))
+		}
+		break
 	}
-	if s, _ := try(2); s != "" {
-		return s
-	}
-	return st.Muted.Render("+" + render.Count(len(ms)))
+	return strings.Join(parts, " ")
 }
+
+// minCutBadge is the narrowest cut badge: the padding and three cells of
+// the name ("Li…").
+const minCutBadge = 5

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -107,6 +108,8 @@ type shared struct {
 	now           func() time.Time
 	// after delivers msg after d; tests replace it to control time.
 	after func(d time.Duration, msg tea.Msg) tea.Cmd
+	// getwd and home resolve export paths; tests pin them.
+	getwd, home func() (string, error)
 }
 
 func newShared(src Source, opts Options) *shared {
@@ -134,5 +137,7 @@ func newShared(src Source, opts Options) *shared {
 		after: func(d time.Duration, msg tea.Msg) tea.Cmd {
 			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 		},
+		getwd: os.Getwd,
+		home:  os.UserHomeDir,
 	}
 }
