@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -39,6 +42,13 @@ type App struct {
 	// when stdout is a terminal.
 	OpenTUI func(ctx context.Context, c *client.Client, f filter.Filter) error
 
+	// rawOut is the process's stdout itself (the TUI draws on it), when
+	// Out wraps it.
+	rawOut io.Writer
+	// outClosed is set once a write to stdout failed because its reader
+	// went away (EPIPE: tinycrm … | head).
+	outClosed atomic.Bool
+
 	// Global flags.
 	serverFlag, tokenFlag string
 	// resolved is the target of this run, once a command asked for it.
@@ -66,6 +76,15 @@ func (a *App) ServerURL() string {
 		return ""
 	}
 	return a.resolved.Server
+}
+
+// TokenFrom is where the resolved token came from ("--token",
+// "TINYCRM_TOKEN", "config file PATH" or the admin.token path), or "".
+func (a *App) TokenFrom() string {
+	if a.resolved == nil || a.resolved.Token == "" {
+		return ""
+	}
+	return a.resolved.TokenFrom
 }
 
 // Client returns a client of the resolved server with the admin token.
@@ -102,4 +121,31 @@ func (c colorWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// stdoutWriter is stdout as commands see it: a write that fails because
+// the reader went away (EPIPE, as in "tinycrm export | head -1") is
+// remembered, so the run ends quietly with exit 0 (like git and gh), and
+// returned as errStdoutClosed, which no command mistakes for a failure of
+// the server.
+type stdoutWriter struct {
+	w      io.Writer
+	closed *atomic.Bool
+}
+
+// errStdoutClosed is the error of a write to a stdout whose reader is gone.
+var errStdoutClosed = &stdoutClosedError{}
+
+type stdoutClosedError struct{}
+
+func (*stdoutClosedError) Error() string { return "stdout closed: write: broken pipe" }
+func (*stdoutClosedError) Unwrap() error { return syscall.EPIPE }
+
+func (s stdoutWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		s.closed.Store(true)
+		return n, errStdoutClosed
+	}
+	return n, err
 }

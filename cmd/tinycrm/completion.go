@@ -22,7 +22,7 @@ func newCompletionCmd(app *App, root *cobra.Command) *cobra.Command {
 			case "bash", "zsh", "fish":
 				return nil
 			}
-			return usagef("completion: unknown shell %q; use bash, zsh or fish", args[0])
+			return usagef("completion: unknown shell %q; use bash, zsh or fish", clip(args[0]))
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch args[0] {

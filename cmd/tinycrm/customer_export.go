@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -32,9 +31,12 @@ func newExportCmd(app *App) *cobra.Command {
 		Long: `Stream every customer that matches the filters, as the server writes them (any
 number of customers in constant memory), to stdout or to a file.
 
-With -o, the export is written to a temporary file next to FILE and renamed into
-place only when complete, so a failed export never leaves a half-written FILE.
---format defaults to the extension of FILE (.csv or .jsonl), else csv.
+With -o FILE, the export is written to a temporary file next to FILE and renamed
+into place only when complete, so a failed export never leaves a half-written
+FILE (through a symlink, the file it points to is replaced and the link kept).
+Anything that is not a regular file (/dev/null, a FIFO, a device) is written
+directly. -o - is stdout. --format defaults to the extension of FILE (.csv or
+.jsonl), else csv.
 
 CSV columns: id,email,name,first_seen,last_seen,project_count,mrr_total,projects,statuses
 (projects and statuses ";"-joined and aligned). JSON Lines: one customer object per line.`,
@@ -58,7 +60,7 @@ CSV columns: id,email,name,first_seen,last_seen,project_count,mrr_total,projects
 	}
 	addFilterFlags(cmd, &o.filters)
 	cmd.Flags().StringVar(&o.format, "format", "", "csv or jsonl (default: from -o's extension, else csv)")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
 	return cmd
 }
 
@@ -71,27 +73,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	var (
-		dst  io.Writer = o.app.Out
-		tmp  *os.File
-		done bool
-	)
-	if o.output != "" {
-		dir, base := filepath.Split(o.output)
-		if dir == "" {
-			dir = "."
-		}
-		if tmp, err = os.CreateTemp(dir, "."+base+".*.tmp"); err != nil {
-			return fmt.Errorf("export to %s: %w", o.output, err)
-		}
-		defer func() {
-			if !done {
-				tmp.Close()
-				os.Remove(tmp.Name())
-			}
-		}()
-		dst = tmp
+	out, err := openOutput(o.app, "export to", o.output)
+	if err != nil {
+		return err
 	}
+	defer out.Abort()
 	body, err := c.Export(ctx, f, o.format)
 	if err != nil {
 		return err
@@ -100,7 +86,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 
 	counter := &recordCounter{csv: o.format == client.FormatCSV}
 	var prog *progress
-	if o.output != "" {
+	if !out.Stdout() {
 		prog = newProgress(o.app)
 		stop := make(chan struct{})
 		defer close(stop)
@@ -119,6 +105,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 			}
 		}()
 	}
+	dst := &errWriter{w: out.W}
 	_, err = io.Copy(io.MultiWriter(dst, counter), body)
 	if prog != nil {
 		prog.Done()
@@ -127,36 +114,48 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return context.Canceled
 		}
-		return fmt.Errorf("export broke off after %s customers (%v); nothing was written to %s: try again",
-			render.Count(counter.records()), err, orStdout(o.output))
+		if dst.err != nil {
+			// Our side failed: stdout's reader went away (a quiet exit, see
+			// stdoutWriter), or the file cannot be written (disk full).
+			if out.Stdout() {
+				return dst.err
+			}
+			return fmt.Errorf("export to %s: %w", out.Name(), dst.err)
+		}
+		n := render.Count(counter.records())
+		switch {
+		case out.Atomic():
+			return fmt.Errorf("export broke off after %s customers (%v); nothing was written to %s: try again", n, err, out.Name())
+		case out.Stdout():
+			return fmt.Errorf("export broke off after %s customers (%v); what was printed is incomplete: try again", n, err)
+		}
+		return fmt.Errorf("export broke off after %s customers (%v); %s got only those: try again", n, err, out.Name())
 	}
-	if tmp == nil {
+	if out.Stdout() {
 		return nil
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("export to %s: %w", o.output, err)
+	if err := out.Commit(); err != nil {
+		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("export to %s: %w", o.output, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return fmt.Errorf("export to %s: %w", o.output, err)
-	}
-	if err := os.Rename(tmp.Name(), o.output); err != nil {
-		return fmt.Errorf("export to %s: %w", o.output, err)
-	}
-	done = true
 	if o.app.ErrTTY {
 		printf(o.app.ErrOut, "exported %s to %s\n", render.Plural(counter.records(), "customer", "customers"), o.output)
 	}
 	return nil
 }
 
-func orStdout(path string) string {
-	if path == "" {
-		return "stdout (what arrived was printed)"
+// errWriter remembers the first error of its writer, so a failed copy
+// tells a write error (ours) from a read error (the server's stream).
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
 	}
-	return path
+	return n, err
 }
 
 // recordCounter counts the records of a CSV (minus its header) or JSON

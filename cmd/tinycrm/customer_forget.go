@@ -37,10 +37,10 @@ Asks for confirmation on a terminal; without one (scripts) --yes is required.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.key = args[0]
 			if o.suppress && o.project != "" {
-				return usagef("--suppress applies to every project; use it without --project, or unlink from %s without --suppress", o.project)
+				return usagef("--suppress applies to every project; use it without --project, or unlink from %s without --suppress", clip(o.project))
 			}
 			if !o.yes && !o.app.InTTY {
-				return usagef("refusing to forget %s without --yes when stdin is not a terminal", o.key)
+				return usagef("refusing to forget %s without --yes when stdin is not a terminal", clip(o.key))
 			}
 			return runForget(cmd.Context(), o)
 		},
@@ -74,7 +74,7 @@ func runForget(ctx context.Context, o *forgetOptions) error {
 	}
 	res, err := c.Forget(ctx, o.key, client.ForgetOptions{Project: o.project, Suppress: o.suppress})
 	if client.IsNotFound(err) {
-		return fmt.Errorf("no customer %q in %s; nothing to forget", o.key, orAll(o.project))
+		return fmt.Errorf("no customer %q in %s; nothing to forget", clip(o.key), orAll(clip(o.project)))
 	}
 	if err != nil {
 		return err

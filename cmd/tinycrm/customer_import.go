@@ -10,7 +10,7 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"regexp"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +22,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"tinycrm.dev/tinycrm/client"
-	"tinycrm.dev/tinycrm/email"
 	"tinycrm.dev/tinycrm/internal/render"
 )
 
@@ -33,8 +32,6 @@ const (
 	importShowMax  = 20   // rejected rows listed on stderr
 	importKeepMax  = 1000 // rejected rows remembered (the rest are counted)
 	importTimeout  = 2 * time.Minute
-	maxStatusLen   = 32
-	maxNameLen     = 256
 	maxParamKeyLen = 64
 )
 
@@ -66,8 +63,9 @@ A rejected row is reported with its line number and the reason; the other rows
 still land. The exit status is 0 when at least one row landed (or the file has
 no rows), 1 when every row was rejected or the import stopped on an error.
 
---dry-run parses and checks every row locally (email, status, timestamp, params)
-and reports what would be rejected, without sending anything.`,
+--dry-run reads the file the same way, then has the server check every row by
+exactly the rules of a real import, and reports the rows it would reject (by line
+number), without storing anything. It needs the server, like a real import.`,
 		Example: `  tinycrm import users.csv --project inkwell
   tinycrm import export.csv --project metricly --map "E-mail=email" --map "Plan Name=param:plan" --map notes=-
   tinycrm import users.csv --project inkwell --dry-run`,
@@ -82,7 +80,7 @@ and reports what would be rejected, without sending anything.`,
 	}
 	cmd.Flags().StringVarP(&o.project, "project", "p", "", "the project to import into (slug; required)")
 	cmd.Flags().StringArrayVar(&o.maps, "map", nil, "rename a column: `COLUMN=FIELD` (email, name, status, timestamp, param:NAME, or - to skip)")
-	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "check the file locally without sending anything")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "have the server check every row as a real import would, storing nothing")
 	return cmd
 }
 
@@ -103,8 +101,6 @@ type column struct {
 	kind  colKind
 	param string // for colParam
 }
-
-var statusTokenRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
 // parseField reads the FIELD of --map.
 func parseField(s string) (column, bool) {
@@ -133,11 +129,11 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 	for _, m := range maps {
 		col, field, ok := strings.Cut(m, "=")
 		if !ok || strings.TrimSpace(col) == "" {
-			return nil, usagef("--map %q: use COLUMN=FIELD, such as \"E-mail=email\" or \"Plan=param:plan\"", m)
+			return nil, usagef("--map %q: use COLUMN=FIELD, such as \"E-mail=email\" or \"Plan=param:plan\"", clip(m))
 		}
 		c, ok := parseField(field)
 		if !ok {
-			return nil, usagef("--map %q: FIELD must be email, name, status, timestamp, param:NAME (NAME of letters, digits, _ . -) or -", m)
+			return nil, usagef("--map %q: FIELD must be email, name, status, timestamp, param:NAME (NAME of letters, digits, _ . -) or -", clip(m))
 		}
 		key := strings.ToLower(strings.TrimSpace(col))
 		mapped[key] = c
@@ -174,7 +170,7 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 	}
 	for _, key := range order {
 		if !used[key] {
-			return nil, usagef("--map: no column %q in the header of %s (it has: %s)", key, file, strings.Join(header, ", "))
+			return nil, usagef("--map: no column %q in the header of %s (it has: %s)", clip(key), file, clipLong(strings.Join(header, ", ")))
 		}
 	}
 	seen := map[string]string{}
@@ -242,6 +238,22 @@ type rowError struct{ msg string }
 
 func (e rowError) Error() string { return e.msg }
 
+// notUTF8 explains a cell that is not UTF-8: a file saved as Latin-1 or
+// Windows-1252 by a spreadsheet. Sent as is, its bad bytes would be stored
+// as U+FFFD.
+func notUTF8(c column, file string) string {
+	field := map[colKind]string{colEmail: "email", colName: "name", colStatus: "status", colTimestamp: "timestamp"}[c.kind]
+	if c.kind == colParam {
+		field = "params." + c.param
+	}
+	conv := "iconv -f latin1 -t utf-8 FILE > FILE-utf8.csv"
+	if file != "-" && file != "" {
+		out := strings.TrimSuffix(file, filepath.Ext(file)) + "-utf8.csv"
+		conv = "iconv -f latin1 -t utf-8 " + shellQuote(clip(file)) + " > " + shellQuote(clip(out))
+	}
+	return field + ": is not valid UTF-8 (is the file in Latin-1 or another encoding?); convert it first, such as with: " + conv
+}
+
 // parseTimestamp reads the timestamp formats an import accepts.
 func parseTimestamp(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
@@ -257,17 +269,22 @@ func parseTimestamp(s string) (time.Time, error) {
 			return time.UnixMilli(n).UTC(), nil
 		}
 	}
-	return time.Time{}, rowError{fmt.Sprintf("timestamp: %q is not a time; use RFC 3339 (2026-03-29T10:00:00Z), a date (2026-03-29) or Unix seconds", s)}
+	return time.Time{}, rowError{fmt.Sprintf("timestamp: %q is not a time; use RFC 3339 (2026-03-29T10:00:00Z), a date (2026-03-29) or Unix seconds", clip(s))}
 }
 
-// rowIdentify turns one CSV record into an identify. strict adds the checks
-// the server would make (for --dry-run).
-func rowIdentify(rec []string, cols []column, msgPrefix string, strict bool) (client.Identify, error) {
+// rowIdentify turns one CSV record into an identify. It checks only what
+// the file itself can get wrong (its shape, timestamps in the formats an
+// import reads, text that is not UTF-8); every other rule is the server's,
+// applied alike to an import and to a dry run (client.CheckImport).
+func rowIdentify(rec []string, cols []column, msgPrefix, file string) (client.Identify, error) {
 	if len(rec) != len(cols) {
 		return client.Identify{}, rowError{fmt.Sprintf("has %d fields; the header has %d", len(rec), len(cols))}
 	}
 	var id client.Identify
 	for i, c := range cols {
+		if c.kind != colSkip && !utf8.ValidString(rec[i]) {
+			return client.Identify{}, rowError{notUTF8(c, file)}
+		}
 		v := strings.TrimSpace(rec[i])
 		switch c.kind {
 		case colEmail:
@@ -295,25 +312,6 @@ func rowIdentify(rec []string, cols []column, msgPrefix string, strict bool) (cl
 	}
 	if id.Email == "" {
 		return client.Identify{}, rowError{"email: is empty"}
-	}
-	if strict {
-		if _, err := email.Normalize(id.Email); err != nil {
-			return client.Identify{}, rowError{"email: " + strings.TrimPrefix(err.Error(), "email: ")}
-		}
-		if id.Status != "" && !statusTokenRE.MatchString(id.Status) {
-			return client.Identify{}, rowError{fmt.Sprintf("status: must be 1-%d characters of a-z, 0-9, _ or -; got %q", maxStatusLen, id.Status)}
-		}
-		if len(id.Name) > maxNameLen || !utf8.ValidString(id.Name) {
-			return client.Identify{}, rowError{fmt.Sprintf("name: must be valid UTF-8 of at most %d bytes", maxNameLen)}
-		}
-		if !id.Timestamp.IsZero() && id.Timestamp.Year() < 2000 {
-			return client.Identify{}, rowError{"timestamp: is before the year 2000; is it in the right unit?"}
-		}
-		if n, ok := id.Params["mrr"]; ok {
-			if f, err := strconv.ParseFloat(fmt.Sprint(n), 64); err == nil && (f < 0 || f > 1e9) {
-				return client.Identify{}, rowError{"params.mrr: must be a number from 0 to 1e+09"}
-			}
-		}
 	}
 	// The message id hashes the project, the mapping and the row, so the
 	// same row imported again is a duplicate, and nothing else is.
@@ -407,22 +405,25 @@ func runImport(ctx context.Context, o *importOptions) error {
 	}
 	msgPrefix := o.project + "\x00" + signature(cols) + "\x00"
 
-	var c *client.Client
-	if !o.dryRun {
-		t, err := o.app.Target()
-		if err != nil {
-			return err
-		}
-		if t.Token == "" {
-			return missingTokenError(t, o.app.Getenv, o.app.Euid)
-		}
-		// Imports are long and worth the patience: the usual retries, and
-		// time for a batch of 1,000.
-		c = o.app.newClient(t.Server, t.Token, client.WithRetries(client.DefaultRetries), client.WithTimeout(importTimeout),
-			client.WithBackoff(client.DefaultBackoffBase, client.DefaultBackoffMax))
-		if _, err := c.Project(ctx, o.project); err != nil {
-			return projectError(o.project, err)
-		}
+	// A dry run needs the server too: it checks the rows by the real
+	// import's rules (client.CheckImport) and stores nothing.
+	t, err := o.app.Target()
+	if err != nil {
+		return err
+	}
+	if t.Token == "" {
+		return missingTokenError(t, o.app.Getenv, o.app.Euid)
+	}
+	// Imports are long and worth the patience: the usual retries, and
+	// time for a batch of 1,000.
+	c := o.app.newClient(t.Server, t.Token, client.WithRetries(client.DefaultRetries), client.WithTimeout(importTimeout),
+		client.WithBackoff(client.DefaultBackoffBase, client.DefaultBackoffMax))
+	if _, err := c.Project(ctx, o.project); err != nil {
+		return projectError(o.project, err)
+	}
+	send := c.Import
+	if o.dryRun {
+		send = c.CheckImport
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -453,13 +454,10 @@ func runImport(ctx context.Context, o *importOptions) error {
 	var wg sync.WaitGroup
 	for i := range shards {
 		shards[i] = make(chan importRow, importBatch)
-		if o.dryRun {
-			continue
-		}
 		wg.Add(1)
 		go func(rows <-chan importRow) {
 			defer wg.Done()
-			importWorker(ctx, cancel, c, o.project, rows, stats)
+			importWorker(ctx, cancel, send, o.project, rows, stats)
 		}(shards[i])
 	}
 
@@ -485,13 +483,9 @@ func runImport(ctx context.Context, o *importOptions) error {
 				stats.rows.Add(-1)
 				continue
 			}
-			id, err := rowIdentify(rec, cols, msgPrefix, o.dryRun)
+			id, err := rowIdentify(rec, cols, msgPrefix, o.file)
 			if err != nil {
 				stats.reject(line, err.Error())
-				continue
-			}
-			if o.dryRun {
-				stats.accepted.Add(1)
 				continue
 			}
 			h := fnv.New32a()
@@ -561,14 +555,16 @@ func openInput(app *App, path string) (io.Reader, int64, func(), error) {
 
 // importWorker sends its rows in batches and counts the outcome. The first
 // failure of a whole batch stops the import.
-func importWorker(ctx context.Context, stop context.CancelCauseFunc, c *client.Client, slug string, rows <-chan importRow, stats *importStats) {
+// send is client.Import, or client.CheckImport for a dry run.
+func importWorker(ctx context.Context, stop context.CancelCauseFunc, send func(context.Context, string, []client.Identify) (client.BatchResult, error),
+	slug string, rows <-chan importRow, stats *importStats) {
 	items := make([]client.Identify, 0, importBatch)
 	lines := make([]int, 0, importBatch)
-	send := func() bool {
+	flush := func() bool {
 		if len(items) == 0 {
 			return true
 		}
-		res, err := c.Import(ctx, slug, items)
+		res, err := send(ctx, slug, items)
 		stats.accepted.Add(int64(res.Accepted))
 		stats.duplicates.Add(int64(res.Duplicates))
 		stats.suppressed.Add(int64(res.Suppressed))
@@ -596,12 +592,12 @@ func importWorker(ctx context.Context, stop context.CancelCauseFunc, c *client.C
 		}
 		items = append(items, row.item)
 		lines = append(lines, row.line)
-		if len(items) == importBatch && !send() {
+		if len(items) == importBatch && !flush() {
 			continue
 		}
 	}
 	if ctx.Err() == nil {
-		send()
+		flush()
 	}
 }
 
@@ -623,7 +619,7 @@ func importSummary(o *importOptions, s *importStats) error {
 	landed := s.accepted.Load() + s.duplicates.Load() + s.suppressed.Load()
 	var b strings.Builder
 	if o.dryRun {
-		fmt.Fprintf(&b, "would import %s (dry run: nothing sent)", render.Plural(landed, "row", "rows"))
+		fmt.Fprintf(&b, "would import %s (dry run: nothing stored)", render.Plural(landed, "row", "rows"))
 	} else {
 		fmt.Fprintf(&b, "imported %s", render.Plural(landed, "row", "rows"))
 		var notes []string

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -100,10 +102,10 @@ func TestImport(t *testing.T) {
 		t.Errorf("re-run changed the database: %s, was %s", after, before)
 	}
 
-	// --dry-run checks locally and sends nothing.
+	// --dry-run has the server check every row, and stores nothing.
 	e.project("App B", "app-b", "#56b4e9")
 	r = e.run("import", "users.csv", "--project", "app-b", "--dry-run").ok(t)
-	if !strings.HasPrefix(r.stdout, "would import 5 rows (dry run: nothing sent), rejected 5: line 4: email: ") {
+	if !strings.HasPrefix(r.stdout, "would import 5 rows (dry run: nothing stored), rejected 5: line 4: email: ") {
 		t.Errorf("dry run: %q\n%s", r.stdout, r.stderr)
 	}
 	if after := e.dbState(); after != before {
@@ -215,5 +217,121 @@ func TestImportBig(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM customers`); n != rows {
 		t.Errorf("%d customers, want %d", n, rows)
+	}
+}
+
+// rejections returns the "line N: …" lines an import printed on stderr.
+func rejections(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "line ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// --dry-run predicts the real import row by row: the same rows rejected,
+// for the same reasons, by line number, with nothing stored.
+func TestImportDryRunMatchesImport(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "tricky.csv", "email,name,status,mrr,created_at\n"+
+		"ann@example.com,Ann,paid,9,2026-01-05\n"+ // 2: fine
+		"bob@example.com,Bob,paid,1e999,\n"+ // 3: out of a double's range
+		"cat@example.com,Cat,paid,Inf,\n"+ // 4: text, stored as text
+		"dan@example.com,Dan,paid,-5,\n"+ // 5: mrr below 0
+		"eve@example.com,Eve,free,,1990-01-01\n"+ // 6: before 2000
+		"fay@example.com,Fa\xffy,free,,\n"+ // 7: not UTF-8
+		"\"gil@example.com\",Gil,\"free\n\",1e-400,\n"+ // 8-9: too close to 0
+		"nope,Nope,free,,\n"+ // 10: no @
+		"hal@example.com,Hal,Free!,,\n") // 11: bad status
+	var header strings.Builder
+	var row strings.Builder
+	header.WriteString("email")
+	row.WriteString("kim@example.com")
+	for i := range 120 {
+		fmt.Fprintf(&header, ",p%d", i)
+		fmt.Fprintf(&row, ",%d", i)
+	}
+	writeFile(t, e.home, "wide.csv", header.String()+"\n"+row.String()+"\nlee@example.com"+strings.Repeat(",", 120)+"\n")
+
+	for _, file := range []string{"tricky.csv", "wide.csv"} {
+		before := e.dbState()
+		dry := e.run("import", file, "--project", "app-a", "--dry-run")
+		if after := e.dbState(); after != before {
+			t.Errorf("%s: the dry run stored something: %s, was %s", file, after, before)
+		}
+		real := e.run("import", file, "--project", "app-a")
+		if dry.code != real.code {
+			t.Errorf("%s: dry run exit %d, import exit %d", file, dry.code, real.code)
+		}
+		if d, r := rejections(dry.stderr), rejections(real.stderr); !slices.Equal(d, r) {
+			t.Errorf("%s: the dry run rejects\n%s\nthe import rejects\n%s", file, strings.Join(d, "\n"), strings.Join(r, "\n"))
+		}
+		wouldRE := regexp.MustCompile(`^would import (\d+) rows? \(dry run: nothing stored\)`)
+		didRE := regexp.MustCompile(`^imported (\d+) rows?`)
+		w, d := wouldRE.FindStringSubmatch(dry.stdout), didRE.FindStringSubmatch(real.stdout)
+		if w == nil || d == nil || w[1] != d[1] {
+			t.Errorf("%s: dry run %q, import %q", file, dry.stdout, real.stdout)
+		}
+		t.Logf("%s: %s%s", file, real.stdout, real.stderr)
+	}
+	// What the file says was checked; a few rows by name, to be sure the
+	// verdicts are the server's and not all alike.
+	r := e.run("import", "tricky.csv", "--project", "app-a", "--dry-run")
+	for _, want := range []string{"line 3: params.mrr", "line 5: params.mrr", "line 6: timestamp", "line 7: name: is not valid UTF-8",
+		"line 8: params.mrr", "line 10: email", "line 11: status"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "line 4:") || strings.Contains(r.stderr, "line 2:") {
+		t.Errorf("dry run rejects a row the import takes:\n%s", r.stderr)
+	}
+	if r := e.run("import", "wide.csv", "--project", "app-a", "--dry-run"); !strings.Contains(r.stderr, "line 2: params") || r.code != 0 {
+		t.Errorf("120 params: %+v", r)
+	}
+	// It needs the server.
+	if r := e.runWith(runOpts{env: []string{"TINYCRM_URL=http://127.0.0.1:1"}}, "import", "tricky.csv", "--project", "app-a", "--dry-run"); r.code != 1 ||
+		!strings.Contains(r.stderr, "cannot reach") {
+		t.Errorf("dry run without a server: %+v", r)
+	}
+}
+
+// A Latin-1 file is refused row by row with the way out, never stored as
+// U+FFFD.
+func TestImportNotUTF8(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "latin1.csv", "email,name,city\n"+
+		"\"ann@example.com\",Ann,\"Boston\nMA\"\n"+ // lines 2-3
+		"jose@example.com,Jos\xe9,Sevilla\n"+ // line 4: name
+		"zoe@example.com,Zoe,Z\xfcrich\n") // line 5: a param
+	for _, dry := range []bool{true, false} {
+		args := []string{"import", "latin1.csv", "--project", "app-a"}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		r := e.run(args...).ok(t)
+		for _, want := range []string{
+			"line 4: name: is not valid UTF-8 (is the file in Latin-1 or another encoding?); convert it first, such as with: iconv -f latin1 -t utf-8 latin1.csv > latin1-utf8.csv",
+			"line 5: params.city: is not valid UTF-8",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("dry run %v: stderr lacks %q:\n%s", dry, want, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stdout, "import") || !strings.Contains(r.stdout, "1 row") || !strings.Contains(r.stdout, "rejected 2") {
+			t.Errorf("dry run %v: %q", dry, r.stdout)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 1 {
+		t.Errorf("%d customers, want only ann", n)
+	}
+	if n := e.count(`SELECT count(*) FROM customers WHERE name LIKE '%' || chr(65533) || '%'`); n != 0 {
+		t.Errorf("%d names with U+FFFD", n)
 	}
 }

@@ -32,7 +32,7 @@ func newCustomersCmd(app *App) *cobra.Command {
 On a terminal: an aligned table with coloured project badges and relative times.
 Piped: tab-separated email, name, badges, statuses, MRR and last active (RFC 3339).`,
 		Example: `  tinycrm customers --multi-project
-  tinycrm customers --project app-a --status paid --sort -mrr
+  tinycrm customers --project app-a --status paid --sort mrr   # biggest MRR first
   tinycrm customers --where 'plan=pro, mrr>=9' --active-within 7d
   tinycrm customers --all --jsonl > customers.jsonl`,
 		Args: noArgs,

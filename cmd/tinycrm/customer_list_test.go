@@ -3,9 +3,15 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"tinycrm.dev/tinycrm/client"
 )
 
 // The customer table in every output mode, against golden files.
@@ -181,5 +187,84 @@ func TestCustomersAllPages(t *testing.T) {
 	var cs []json.RawMessage
 	if err := json.Unmarshal([]byte(r.stdout), &cs); err != nil || len(cs) != 1234 {
 		t.Errorf("--all --json: %d customers, %v", len(cs), err)
+	}
+}
+
+// The help's examples sort by MRR biggest first with "--sort mrr": "-mrr"
+// is the reverse, lowest first.
+func TestSortExamples(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, cmd := range []string{"customers", "tui"} {
+		r := e.run(cmd, "--help").ok(t)
+		if strings.Contains(r.stdout, "--sort -mrr") || !strings.Contains(r.stdout, "--sort mrr") {
+			t.Errorf("%s --help:\n%s", cmd, r.stdout)
+		}
+	}
+}
+
+// On a terminal the table fits its width, whatever the number of badges:
+// MRR and LAST ACTIVE stay in view, and extra badges read "+N". Page after
+// page, every row lines up with the header.
+func TestCustomersTTYFits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	names := []string{"Inkwell", "Linkpage", "Metricly", "Pagecraft", "Formsy", "Mailbird", "Shipfast", "Tallybook"}
+	var keys []string
+	for i, n := range names {
+		keys = append(keys, e.project(n, strings.ToLower(n), []string{"#e69f00", "#56b4e9", "#009e73", "#cc79a7"}[i%4]))
+	}
+	for i, key := range keys {
+		e.identify(key, client.Identify{Email: "alice.chen.the.founder@example.com", Name: "Alice Chen-Whitmore", Status: "paid",
+			Params: map[string]any{"mrr": 19}, Timestamp: e.ago(time.Hour)})
+		if i < 3 {
+			e.identify(key, client.Identify{Email: "bob@example.com", Name: "Bob", Status: "trialing", Timestamp: e.ago(2 * time.Hour)})
+		}
+	}
+	rowRE := regexp.MustCompile(`(\$\d+(\.\d\d)?|-)  (\d+[mhd] ago|just now)$`)
+	for _, cols := range []int{80, 120} {
+		for _, color := range []bool{false, true} {
+			o := runOpts{cols: cols}
+			if !color {
+				o.env = []string{"NO_COLOR=1"}
+			}
+			r := e.tty(o, "customers").ok(t)
+			t.Logf("%d columns:\n%s", cols, r.stdout)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("%d cols: %d lines:\n%s", cols, len(lines), r.stdout)
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > cols {
+					t.Errorf("%d cols: a line of %d cells:\n%s", cols, w, ansi.Strip(l))
+				}
+			}
+			for _, l := range lines[1:] {
+				if plain := ansi.Strip(l); !rowRE.MatchString(plain) {
+					t.Errorf("%d cols, colour %v: MRR or LAST ACTIVE out of view:\n%s", cols, color, plain)
+				}
+			}
+			if alice := ansi.Strip(lines[1]); !regexp.MustCompile(` \+[5-7] `).MatchString(alice) {
+				t.Errorf("%d cols: alice's row has no +N:\n%s", cols, alice)
+			}
+		}
+	}
+
+	// More than a page: the later pages keep the first one's columns.
+	e.bulk(keys[0], client.MaxPageSize)
+	e.identify(keys[1], client.Identify{Email: "zz.a.much.longer.address.than.the.others@example.com", Name: "Zed With A Long Name", Status: "free"})
+	r := e.tty(runOpts{env: []string{"NO_COLOR=1"}}, "customers", "--all", "--sort", "email").ok(t)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	head := lines[0]
+	col := len([]rune(head[:strings.Index(head, "LAST ACTIVE")]))
+	rows := 0
+	for _, l := range lines[1:] {
+		rows++
+		if rs := []rune(l); len(rs) < col || !regexp.MustCompile(`^(\d+[mhd] ago|just now)$`).MatchString(string(rs[col:])) {
+			t.Errorf("row out of line with the header:\n%s\n%s", head, l)
+		}
+	}
+	if rows != client.MaxPageSize+3 {
+		t.Errorf("%d rows, want %d", rows, client.MaxPageSize+3)
 	}
 }

@@ -51,7 +51,7 @@ func runCustomer(ctx context.Context, o *customerOptions) error {
 	}
 	d, err := c.Customer(ctx, o.key)
 	if client.IsNotFound(err) {
-		return fmt.Errorf("no customer %q; look for them with \"tinycrm customers --search %s\"", o.key, shellQuote(o.key))
+		return fmt.Errorf("no customer %q; look for them with \"tinycrm customers --search %s\"", clip(o.key), shellQuote(clip(o.key)))
 	}
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func eventText(e client.Event) string {
 			Status string         `json:"status"`
 			Params map[string]any `json:"params"`
 		}
-		_ = json.Unmarshal(e.After, &j)
+		_ = unmarshalNumbers(e.After, &j)
 		s := "joined"
 		if j.Status != "" {
 			s += " as " + j.Status
@@ -211,8 +211,8 @@ func eventText(e client.Event) string {
 		return "name " + jsonWord(e.Before) + " → " + jsonWord(e.After)
 	case "params":
 		var before, after map[string]any
-		_ = json.Unmarshal(e.Before, &before)
-		_ = json.Unmarshal(e.After, &after)
+		_ = unmarshalNumbers(e.Before, &before)
+		_ = unmarshalNumbers(e.After, &after)
 		keys := slices.Collect(maps.Keys(before))
 		for k := range after {
 			if _, ok := before[k]; !ok {
@@ -238,13 +238,22 @@ func eventText(e client.Event) string {
 	return e.Kind + " " + compactJSON(e.Before) + " → " + compactJSON(e.After)
 }
 
+// unmarshalNumbers is json.Unmarshal with numbers kept as json.Number, so
+// that they print with every digit the server stored
+// (12345678901234567890 stays itself, not 12345678901234567000).
+func unmarshalNumbers(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
 // jsonWord renders a JSON value as a word: a string bare, null as "none".
 func jsonWord(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "none"
 	}
 	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := unmarshalNumbers(raw, &v); err != nil {
 		return string(raw)
 	}
 	if s, ok := v.(string); ok {

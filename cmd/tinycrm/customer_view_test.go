@@ -90,3 +90,41 @@ func TestForget(t *testing.T) {
 		t.Errorf("forget unknown: %+v", r)
 	}
 }
+
+// Numbers print exactly as the server stored them, in every output: no
+// float64 on the way (12345678901234567890 is not 12345678901234567000).
+func TestBigNumbersExact(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	key := e.project("App A", "app-a", "#e69f00")
+	const acct, ratio = "12345678901234567890", "0.10000000000000000555"
+	e.identify(key, client.Identify{Email: "ann@example.com", Status: "paid",
+		Params: map[string]any{"acct": json.Number(acct), "ratio": json.Number(ratio), "mrr": 9}})
+	e.identify(key, client.Identify{Email: "ann@example.com", Params: map[string]any{"acct": json.Number(acct + "1")}})
+	outputs := map[string]result{
+		"customers --json":  e.run("customers", "--json").ok(t),
+		"customers --jsonl": e.run("customers", "--jsonl").ok(t),
+		"customer --json":   e.run("customer", "ann@example.com", "--json").ok(t),
+		"customer piped":    e.run("customer", "ann@example.com").ok(t),
+		"customer tty":      e.tty(runOpts{env: []string{"NO_COLOR=1"}}, "customer", "ann@example.com").ok(t),
+		"export jsonl":      e.run("export", "--format", "jsonl").ok(t),
+		"customers --where": e.run("customers", "--where", "acct exists", "--json").ok(t),
+	}
+	for name, r := range outputs {
+		if !strings.Contains(r.stdout, acct+"1") || !strings.Contains(r.stdout, ratio) {
+			t.Errorf("%s: lacks %s1 or %s:\n%s", name, acct, ratio, r.stdout)
+		}
+		if strings.Contains(r.stdout, "12345678901234567000") || strings.Contains(r.stdout, "1.2345678901234568e") {
+			t.Errorf("%s: a number lost digits:\n%s", name, r.stdout)
+		}
+	}
+	// The timeline tells the change with every digit, too.
+	for _, name := range []string{"customer tty", "customer piped", "customer --json"} {
+		if r := outputs[name]; !strings.Contains(r.stdout, acct) {
+			t.Errorf("%s: the timeline lacks the old %s:\n%s", name, acct, r.stdout)
+		}
+	}
+	if tty := outputs["customer tty"].stdout; !strings.Contains(tty, "acct "+acct+" → "+acct+"1") || !strings.Contains(tty, "acct="+acct) {
+		t.Errorf("customer tty: timeline:\n%s", tty)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -58,7 +59,10 @@ func isCobraUsage(err error) bool {
 // exitCode and message turn any error into the exit code and the one line
 // that tinycrm prints on stderr. It is the one place where errors meet the
 // user: commands return errors and never print them.
-func exitCode(err error, server string) (int, string) {
+//
+// server and tokenFrom are the resolved server and where its token came
+// from (see target), "" when unknown; they make the advice precise.
+func exitCode(err error, server, tokenFrom string) (int, string) {
 	if err == nil {
 		return exitOK, ""
 	}
@@ -73,38 +77,101 @@ func exitCode(err error, server string) (int, string) {
 	if isCobraUsage(err) {
 		return exitUsage, err.Error()
 	}
-	if errors.Is(err, syscall.EPIPE) {
+	var sc *stdoutClosedError
+	if errors.As(err, &sc) {
 		// The reader of our output went away (| head): nothing to say.
+		// Only stdout's EPIPE: a broken connection to the server is an error.
 		return exitOK, ""
 	}
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupt, "interrupted"
 	}
-	return exitError, describe(err, server)
+	if badRequest(err) {
+		// The server refused a value the user gave (a name, a slug, a
+		// colour, an email): a usage error, as the same mistake caught
+		// locally would be.
+		return exitUsage, describe(err, server, tokenFrom)
+	}
+	return exitError, describe(err, server, tokenFrom)
+}
+
+// badRequest reports whether err is the server's 400 or 422: a request
+// value it refuses, which the CLI sends only as the user typed it.
+func badRequest(err error) bool {
+	var ae *client.APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusBadRequest || ae.Status == http.StatusUnprocessableEntity)
 }
 
 // describe says what went wrong and what to do about it.
-func describe(err error, server string) string {
+func describe(err error, server, tokenFrom string) string {
 	if server == "" {
 		server = "the server"
 	}
 	var ae *client.APIError
 	switch {
 	case client.IsUnauthorized(err):
-		return fmt.Sprintf("token rejected by %s: run \"tinycrm login --server %s --token tcrm_at_…\" with the admin token, or set TINYCRM_TOKEN", server, server)
+		return tokenRejected(server, tokenFrom)
 	case client.IsForbidden(err):
 		return fmt.Sprintf("%s refused the token: this command needs the admin token (tcrm_at_…), not a project key (tcrm_pk_…)", server)
 	case errors.As(err, &ae) && ae.Status >= 500:
 		return fmt.Sprintf("%s failed: %s; try again, and check the tinycrmd log if it persists", server, ae.Error())
 	case errors.As(err, &ae):
 		// The server's problem detail already says what is wrong.
-		return oneLine(err.Error())
+		return clipLong(oneLine(err.Error()))
 	case unreachable(err):
 		return fmt.Sprintf("cannot reach %s: is tinycrmd running? start it with \"tinycrmd\" or try \"tinycrm demo\"", server)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("%s did not answer in time: %s", server, oneLine(err.Error()))
 	}
-	return oneLine(err.Error())
+	return clipLong(oneLine(err.Error()))
+}
+
+// tokenRejected says that server refused the token, and how to fix it
+// where the token came from: a flag, the environment (which overrides the
+// login config, so logging in again would not help), the login config, or
+// the local daemon's admin.token.
+func tokenRejected(server, from string) string {
+	login := fmt.Sprintf("\"tinycrm login --server %s --token tcrm_at_…\"", server)
+	switch {
+	case from == "--token":
+		return fmt.Sprintf("token rejected by %s: the --token value is not an admin token of this server; pass its admin token (tcrm_at_…)", server)
+	case from == "TINYCRM_TOKEN":
+		return fmt.Sprintf("token rejected by %s: the token in TINYCRM_TOKEN is not an admin token of this server; set TINYCRM_TOKEN to its admin token (tcrm_at_…), or unset it to use the login config", server)
+	case strings.HasPrefix(from, "config file "):
+		return fmt.Sprintf("token rejected by %s: the token saved in %s is not an admin token of this server (revoked, or another server's); run %s with its admin token",
+			server, strings.TrimPrefix(from, "config file "), login)
+	case from != "":
+		return fmt.Sprintf("token rejected by %s: the token in %s is not this server's admin token (is the server running on another data dir?); set TINYCRM_DATA_DIR to its data dir, or run %s",
+			server, from, login)
+	}
+	return fmt.Sprintf("token rejected by %s: run %s with the admin token, or set TINYCRM_TOKEN", server, login)
+}
+
+// maxEcho is how much of the user's input (an email, a name, a slug) an
+// error message repeats.
+const maxEcho = 64
+
+// clip shortens text the user typed for an error message: at most maxEcho
+// characters, then "…". A 20 KB argument is not worth repeating whole.
+func clip(s string) string { return clipTo(s, maxEcho) }
+
+// maxMessage bounds a message that is not ours (the server's problem
+// detail, a wrapped error): whatever it echoes, the line stays readable.
+const maxMessage = 400
+
+// clipLong shortens a whole message to maxMessage characters.
+func clipLong(s string) string { return clipTo(s, maxMessage) }
+
+// clipTo cuts s after max characters, marking the cut with "…".
+func clipTo(s string, max int) string {
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // unreachable reports whether err is a failure to connect (refused,

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -20,6 +23,19 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	unreachable := runOpts{env: []string{"TINYCRM_URL=http://127.0.0.1:1"}}
+	// A wrong token from each source the CLI reads one from.
+	cfgDir := t.TempDir()
+	cfgPath := filepath.Join(cfgDir, "tinycrm", "config.json")
+	if err := writeConfig(cfgPath, configFile{Server: e.url, Token: "tcrm_at_wrong"}); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	tokenPath := filepath.Join(dataDir, "admin.token")
+	if err := os.WriteFile(tokenPath, []byte("tcrm_at_wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromConfig := runOpts{noEnv: true, env: []string{"XDG_CONFIG_HOME=" + cfgDir}}
+	fromTokenFile := runOpts{noEnv: true, env: []string{"TINYCRM_URL=" + e.url, "TINYCRM_DATA_DIR=" + dataDir}}
 	tests := []struct {
 		name string
 		opts runOpts
@@ -41,6 +57,11 @@ func TestBadInput(t *testing.T) {
 		{"bad age", runOpts{}, []string{"customers", "--active-within", "3x"}, 2, `--active-within: "3x" is not an age`},
 		{"bad inactive", runOpts{}, []string{"export", "--inactive-for", "0d"}, 2, "--inactive-for:"},
 		{"negative min-projects", runOpts{}, []string{"customers", "--min-projects", "-1"}, 2, "--min-projects"},
+		{"multi-project and min-projects 1", runOpts{}, []string{"customers", "--multi-project", "--min-projects", "1"}, 2, "--multi-project means --min-projects 2"},
+		{"multi-project and min-projects 0", runOpts{}, []string{"customers", "--multi-project", "--min-projects", "0"}, 2, "--multi-project means --min-projects 2"},
+		{"multi-project and min-projects 0, export", runOpts{}, []string{"export", "--min-projects", "0", "--multi-project"}, 2, "--multi-project means --min-projects 2"},
+		{"min-projects abc", runOpts{}, []string{"customers", "--min-projects", "abc"}, 2, `invalid argument "abc" for "--min-projects"`},
+		{"delete not a tty", runOpts{}, []string{"projects", "delete", "app-a"}, 2, "refusing to delete project app-a without --yes when stdin is not a terminal"},
 		{"in and not in", runOpts{}, []string{"customers", "--project", "app-a", "--not-project", "app-a"}, 2, "--not-project:"},
 		{"bad status", runOpts{}, []string{"customers", "--status", "Paid!"}, 2, "--status:"},
 		{"missing arg", runOpts{}, []string{"customer"}, 2, `tinycrm customer needs EMAIL|ID (see "tinycrm customer --help")`},
@@ -56,7 +77,7 @@ func TestBadInput(t *testing.T) {
 		{"bad param key", runOpts{}, []string{"identify", "--key", "tcrm_pk_x", "--email", "a@example.com", "--param", "a b=1"}, 2, "--param"},
 		{"identify without key", runOpts{}, []string{"identify", "--email", "a@example.com"}, 2, "identify needs --key"},
 		{"identify with admin token", runOpts{}, []string{"identify", "--key", "tcrm_at_x", "--email", "a@example.com"}, 2, "that is the admin token"},
-		{"identify bad email", runOpts{}, nil, 1, "email"}, // filled in below
+		{"identify bad email", runOpts{}, nil, 2, "email"}, // filled in below
 		{"forget not a tty", runOpts{}, []string{"forget", "alice@example.com"}, 2, "refusing to forget alice@example.com without --yes"},
 		{"export bad format", runOpts{}, []string{"export", "--format", "xml"}, 2, `--format: must be csv or jsonl; got "xml"`},
 		{"grace too long", runOpts{}, []string{"projects", "keys", "rotate", "app-a", "--grace", "8d"}, 2, "--grace: at most 7d"},
@@ -70,7 +91,13 @@ func TestBadInput(t *testing.T) {
 			`tinycrm: cannot reach http://127.0.0.1:1: is tinycrmd running? start it with "tinycrmd" or try "tinycrm demo"`},
 		{"unreachable import", unreachable, []string{"import", "noemail.csv", "--project", "app-a", "--map", "mail=email"}, 1, "cannot reach http://127.0.0.1:1"},
 		{"bad token", runOpts{env: []string{"TINYCRM_TOKEN=tcrm_at_wrong"}}, []string{"projects", "list"}, 1,
-			`token rejected by ` + e.url + `: run "tinycrm login --server ` + e.url + ` --token tcrm_at_…"`},
+			`token rejected by ` + e.url + `: the token in TINYCRM_TOKEN is not an admin token of this server; set TINYCRM_TOKEN to its admin token (tcrm_at_…), or unset it`},
+		{"bad token flag", runOpts{}, []string{"projects", "list", "--token", "tcrm_at_wrong"}, 1,
+			`token rejected by ` + e.url + `: the --token value is not an admin token of this server`},
+		{"bad token in the login config", fromConfig, []string{"projects", "list"}, 1,
+			`token rejected by ` + e.url + `: the token saved in ` + cfgPath + ` is not an admin token of this server (revoked, or another server's); run "tinycrm login --server ` + e.url + ` --token tcrm_at_…"`},
+		{"bad token in admin.token", fromTokenFile, []string{"projects", "list"}, 1,
+			`token rejected by ` + e.url + `: the token in ` + tokenPath + ` is not this server's admin token`},
 		{"no token", runOpts{noEnv: true, env: []string{"TINYCRM_URL=http://127.0.0.1:1", "TINYCRM_DATA_DIR=/nonexistent"}}, []string{"customers"}, 1,
 			"no admin token for http://127.0.0.1:1"},
 	}
@@ -113,5 +140,42 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(r.stdout, "tinycrm") {
 			t.Errorf("completion %s: %q", sh, r.stdout[:min(len(r.stdout), 200)])
 		}
+	}
+}
+
+// Only stdout's EPIPE is a quiet success; a connection to the server that
+// broke is an error like any other.
+func TestExitCodeEPIPE(t *testing.T) {
+	t.Parallel()
+	if code, msg := exitCode(fmt.Errorf("print: %w", errStdoutClosed), "", ""); code != exitOK || msg != "" {
+		t.Errorf("stdout closed: %d %q, want 0 and nothing", code, msg)
+	}
+	net := &url.Error{Op: "Post", URL: "http://127.0.0.1:7070/v1/batch", Err: &os.SyscallError{Syscall: "write", Err: syscall.EPIPE}}
+	if code, msg := exitCode(net, "http://127.0.0.1:7070", ""); code != exitError || msg == "" {
+		t.Errorf("broken connection: %d %q, want exit 1 and a message", code, msg)
+	}
+}
+
+// User input echoed in an error is cut short.
+func TestLongInputIsClipped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	long := strings.Repeat("a", 20000) + "@example.com"
+	for _, args := range [][]string{
+		{"customer", long},
+		{"forget", long},
+		{"forget", long, "--yes"},
+		{"customers", long},
+		{"projects", "keys", "list", long},
+		{"customers", "--where", "plan=" + strings.Repeat("x", 20000) + " &&"},
+	} {
+		r := e.run(args...)
+		if r.code == 0 || len(r.stderr) > 600 || !strings.Contains(r.stderr, "…") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%s …: exit %d, %d bytes of stderr: %.300q", args[0], r.code, len(r.stderr), r.stderr)
+		}
+	}
+	if got := clip(strings.Repeat("é", 100)); got != strings.Repeat("é", 64)+"…" {
+		t.Errorf("clip: %q", got)
 	}
 }

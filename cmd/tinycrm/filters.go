@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +20,7 @@ type filterFlags struct {
 	projects     []string
 	notProjects  []string
 	multiProject bool
-	minProjects  int
+	minProjects  optionalInt
 	statuses     []string
 	wheres       []string
 	search       string
@@ -33,13 +35,13 @@ func addFilterFlags(cmd *cobra.Command, ff *filterFlags) {
 	fl.StringArrayVar(&ff.projects, "project", nil, "member of this project (slug); repeat for all of several")
 	fl.StringArrayVar(&ff.notProjects, "not-project", nil, "member of none of these projects (slug); repeatable")
 	fl.BoolVar(&ff.multiProject, "multi-project", false, "in 2 or more projects")
-	fl.IntVar(&ff.minProjects, "min-projects", 0, "in `N` or more projects")
+	fl.Var(&ff.minProjects, "min-projects", "in `N` or more projects")
 	fl.StringArrayVar(&ff.statuses, "status", nil, "has this status (in the --project scope); repeat for any of several")
 	fl.StringArrayVar(&ff.wheres, "where", nil, "params condition, such as 'mrr>=9' or 'plan=pro, trial_ends exists'; repeatable")
 	fl.StringVar(&ff.search, "search", "", "substring of the email or name, case-insensitive")
 	fl.StringVar(&ff.activeWithin, "active-within", "", "last active within this `age`, such as 7d, 12h, 2w")
 	fl.StringVar(&ff.inactiveFor, "inactive-for", "", "not active for this `age`, such as 30d")
-	fl.StringVar(&ff.sort, "sort", "", "order: last_seen (default), first_seen, email, name, projects, mrr; -KEY reverses")
+	fl.StringVar(&ff.sort, "sort", "", "order: last_seen (default; newest first), first_seen (newest first), email, name (A-Z), projects (most first), mrr (biggest first); -KEY reverses")
 	_ = cmd.RegisterFlagCompletionFunc("sort", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var keys []cobra.Completion
 		for _, k := range filter.SortKeys() {
@@ -64,13 +66,15 @@ func (ff *filterFlags) Filter() (filter.Filter, error) {
 	if f.NotProjects, err = slugFlag("--not-project", ff.notProjects); err != nil {
 		return filter.Filter{}, err
 	}
-	switch {
-	case ff.minProjects < 0:
-		return filter.Filter{}, usagef("--min-projects: must be a whole number ≥ 0; got %d", ff.minProjects)
-	case ff.minProjects > 0 && ff.multiProject && ff.minProjects < 2:
-		return filter.Filter{}, usagef("--multi-project means --min-projects 2; drop one of them")
+	switch min := ff.minProjects; {
+	case min.n < 0:
+		return filter.Filter{}, usagef("--min-projects: must be a whole number ≥ 0; got %d", min.n)
+	case min.set && ff.multiProject && min.n < 2:
+		// Given together, they contradict each other unless N ≥ 2, whether
+		// N is 1 or 0.
+		return filter.Filter{}, usagef("--multi-project means --min-projects 2; drop one of them (--min-projects %d)", min.n)
 	}
-	f.MinProjects = ff.minProjects
+	f.MinProjects = ff.minProjects.n
 	if ff.multiProject && f.MinProjects < 2 {
 		f.MinProjects = 2
 	}
@@ -144,7 +148,20 @@ func whereError(src string, i, n int, err error) error {
 // error stays one line and still points at the spot.
 func markPos(src string, pos int) string {
 	i := min(max(pos-1, 0), len(src))
-	return src[:i] + "⟨here⟩" + src[i:]
+	return clipLeft(src[:i]) + "⟨here⟩" + clip(src[i:])
+}
+
+// clipLeft is clip from the other end: the last maxEcho characters.
+func clipLeft(s string) string {
+	n := 0
+	for i := len(s); i > 0; {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+		if n++; n == maxEcho && i > 0 {
+			return "…" + s[i:]
+		}
+	}
+	return s
 }
 
 // flagError renames the API parameter in a filter error to its flag.
@@ -167,4 +184,23 @@ func flagError(err error) string {
 		msg = strings.ReplaceAll(msg, "also in "+p, "also in "+flag)
 	}
 	return name + ": " + msg
+}
+
+// optionalInt is an int flag that knows whether it was given, so that
+// "--min-projects 0" can be told from no --min-projects at all.
+type optionalInt struct {
+	n   int
+	set bool
+}
+
+func (o *optionalInt) String() string { return strconv.Itoa(o.n) }
+func (o *optionalInt) Type() string   { return "int" }
+
+func (o *optionalInt) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("not a whole number")
+	}
+	o.n, o.set = n, true
+	return nil
 }

@@ -85,9 +85,9 @@ func parseParams(vals []string) (map[string]any, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		switch {
 		case !ok:
-			return nil, usagef("--param %q: use k=v, such as plan=pro or mrr=9", kv)
+			return nil, usagef("--param %q: use k=v, such as plan=pro or mrr=9", clip(kv))
 		case !paramKeyRE.MatchString(k):
-			return nil, usagef("--param %q: the key must be 1-64 letters, digits, \"_\", \".\" or \"-\"", kv)
+			return nil, usagef("--param %q: the key must be 1-64 letters, digits, \"_\", \".\" or \"-\"", clip(kv))
 		case v == "":
 			out[k] = nil
 		case len(v) >= 2 && strings.HasPrefix(v, `"`) && strings.HasSuffix(v, `"`):
@@ -115,7 +115,7 @@ func runIdentify(ctx context.Context, o *identifyOptions) error {
 	id := client.Identify{Email: o.email, Name: o.name, Status: o.status, Params: params, MessageID: o.messageID}
 	if o.timestamp != "" {
 		if id.Timestamp, err = time.Parse(time.RFC3339Nano, o.timestamp); err != nil {
-			return usagef("--timestamp: %q is not an RFC 3339 time like 2026-03-29T10:00:00Z", o.timestamp)
+			return usagef("--timestamp: %q is not an RFC 3339 time like 2026-03-29T10:00:00Z", clip(o.timestamp))
 		}
 	}
 	t, err := o.app.Target()

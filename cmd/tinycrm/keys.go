@@ -223,7 +223,7 @@ func newKeyRevokeCmd(app *App) *cobra.Command {
 			o.slug = args[0]
 			id, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil || id < 1 {
-				return usagef("key id must be a number from \"tinycrm projects keys list %s\"; got %q", o.slug, args[1])
+				return usagef("key id must be a number from \"tinycrm projects keys list %s\"; got %q", o.slug, clip(args[1]))
 			}
 			o.id = id
 			return runKeyRevoke(cmd.Context(), o)

@@ -56,9 +56,12 @@ func newApp(in io.Reader, out, errOut io.Writer, getenv func(string) string) *Ap
 	outColor := render.ColorEnabled(getenv, a.OutTTY)
 	a.Theme = render.New(render.Options{Color: outColor, Now: a.Now})
 	a.ErrTheme = render.New(render.Options{Color: render.ColorEnabled(getenv, a.ErrTTY), Now: a.Now})
+	w := out
 	if outColor && a.OutTTY {
-		a.Out = colorWriter{w: out}
+		w = colorWriter{w: out}
 	}
+	a.rawOut = out
+	a.Out = stdoutWriter{w: w, closed: &a.outClosed}
 	return a
 }
 
@@ -80,7 +83,12 @@ func execute(ctx context.Context, app *App, root interface {
 		// Ctrl-C: whatever failed, it failed because we were stopped.
 		err = context.Canceled
 	}
-	code, msg := exitCode(err, app.ServerURL())
+	if app.outClosed.Load() {
+		// The reader of our output went away (| head): whatever the
+		// command made of that, it is a quiet success, as for git and gh.
+		return exitOK
+	}
+	code, msg := exitCode(err, app.ServerURL(), app.TokenFrom())
 	if msg != "" {
 		fmt.Fprintln(app.ErrOut, "tinycrm: "+msg)
 	}

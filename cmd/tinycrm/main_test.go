@@ -118,6 +118,7 @@ type runOpts struct {
 	stdin string
 	env   []string // extra KEY=VALUE, overriding the defaults
 	noEnv bool     // leave out TINYCRM_URL and TINYCRM_TOKEN
+	cols  int      // tty: the terminal's width (default 100)
 }
 
 // baseEnv is the child's environment: nothing from the test's own
@@ -178,14 +179,19 @@ func (e *env) runWith(o runOpts, args ...string) result {
 }
 
 // tty runs tinycrm under a pseudo-terminal (stdin, stdout and stderr are
-// the terminal, so their output is merged in stdout), 100 columns wide.
+// the terminal, so their output is merged in stdout), 100 columns wide
+// unless o.cols says otherwise.
 func (e *env) tty(o runOpts, args ...string) result {
 	e.t.Helper()
 	quoted := make([]string, len(args))
 	for i, a := range args {
 		quoted[i] = shellQuote(a)
 	}
-	line := "stty cols 100 rows 40 2>/dev/null; exec " + shellQuote(binary(e.t)) + " " + strings.Join(quoted, " ")
+	cols := 100
+	if o.cols > 0 {
+		cols = o.cols
+	}
+	line := "stty cols " + strconv.Itoa(cols) + " rows 40 2>/dev/null; exec " + shellQuote(binary(e.t)) + " " + strings.Join(quoted, " ")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")

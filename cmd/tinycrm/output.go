@@ -237,7 +237,7 @@ type tableWriter struct {
 }
 
 func (t *tableWriter) Write(c client.Customer) error {
-	t.t.AddRow(t.th.CustomerRow(c))
+	t.t.AddCells(t.th.CustomerCells(c))
 	return nil
 }
 

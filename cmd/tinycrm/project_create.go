@@ -34,6 +34,9 @@ so KEY=$(tinycrm projects create "App A") works.`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
+			if err := checkProjectName(o.name); err != nil {
+				return err
+			}
 			return runProjectCreate(cmd.Context(), o)
 		},
 	}
@@ -53,7 +56,7 @@ func runProjectCreate(ctx context.Context, o *projectCreateOptions) error {
 		return fmt.Errorf("a project with that slug exists already; pick another with --slug (see \"tinycrm projects list\")")
 	}
 	if err != nil {
-		return projectError(o.slug, err)
+		return projectError(o.slug, flagErr(err, map[string]string{"name": "NAME", "slug": "--slug", "color": "--color"}))
 	}
 	app := o.app
 	switch {

@@ -19,10 +19,16 @@ func newProjectDeleteCmd(app *App) *cobra.Command {
 		Use:   "delete SLUG",
 		Short: "Delete a project with its keys, memberships and timeline",
 		Long: `Delete a project with its keys, memberships and timeline events; customers left
-in no project are deleted too. On a terminal it asks first, unless --yes.`,
+in no project are deleted too. Asks for confirmation on a terminal; without one
+(scripts) --yes is required.`,
+		Example: `  tinycrm projects delete app-a
+  tinycrm projects delete app-a --yes`,
 		Args: exactArgs("SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.slug = args[0]
+			if !o.yes && !o.app.InTTY {
+				return usagef("refusing to delete project %s without --yes when stdin is not a terminal", clip(o.slug))
+			}
 			return runProjectDelete(cmd.Context(), o)
 		},
 	}
@@ -39,7 +45,7 @@ func runProjectDelete(ctx context.Context, o *projectDeleteOptions) error {
 	if err != nil {
 		return projectError(o.slug, err)
 	}
-	if !o.yes && o.app.InTTY {
+	if !o.yes {
 		ok, err := confirm(o.app, fmt.Sprintf("Delete project %s with its %d customers' memberships and timeline?", p.Slug, p.Customers))
 		if err != nil {
 			return err

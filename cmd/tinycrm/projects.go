@@ -123,7 +123,7 @@ func untilNow(t, now time.Time) string {
 // projectError explains a project that is not there.
 func projectError(slug string, err error) error {
 	if client.IsNotFound(err) {
-		return fmt.Errorf("no project %q; see \"tinycrm projects list\"", slug)
+		return fmt.Errorf("no project %q; see \"tinycrm projects list\"", clip(slug))
 	}
 	if errors.Is(err, client.ErrUnknownOutcome) {
 		return fmt.Errorf("%w; check with \"tinycrm projects list\" before trying again", err)

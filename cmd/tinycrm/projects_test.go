@@ -129,14 +129,59 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Errorf("revoke unknown key: %+v", r)
 	}
 
-	// Delete: piped needs no confirmation; on a terminal "n" keeps it.
-	e.run("projects", "delete", "links").ok(t)
+	// Delete: piped, it needs --yes, as forget does.
+	r = e.run("projects", "delete", "links")
+	if r.code != 2 || !strings.Contains(r.stderr, "refusing to delete project links without --yes when stdin is not a terminal") {
+		t.Errorf("delete without --yes, piped: %+v", r)
+	}
+	if r = e.run("projects", "list").ok(t); !strings.Contains(r.stdout, "links") {
+		t.Fatalf("delete without --yes deleted the project:\n%s", r.stdout)
+	}
+	e.run("projects", "delete", "links", "--yes").ok(t)
 	r = e.run("projects", "list").ok(t)
 	if strings.Contains(r.stdout, "links") {
 		t.Errorf("deleted project still listed:\n%s", r.stdout)
 	}
-	r = e.run("projects", "delete", "links")
+	r = e.run("projects", "delete", "links", "--yes")
 	if r.code != 1 || !strings.Contains(r.stderr, `no project "links"`) {
 		t.Errorf("delete unknown: %+v", r)
+	}
+}
+
+// A blank name is a usage error, not a rename to nothing; the server's
+// refusals of a name, slug or colour the user typed are usage errors too,
+// named after the flag.
+func TestProjectNames(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	for _, name := range []string{"", "   "} {
+		r := e.run("projects", "rename", "app-a", name)
+		if r.code != 2 || !strings.Contains(r.stderr, "must be 1-64 characters") || r.stdout != "" {
+			t.Errorf("rename to %q: %+v", name, r)
+		}
+		r = e.run("projects", "create", name)
+		if r.code != 2 || !strings.Contains(r.stderr, "must be 1-64 characters") {
+			t.Errorf("create %q: %+v", name, r)
+		}
+	}
+	if r := e.run("projects", "list").ok(t); !strings.Contains(r.stdout, "app-a\tApp A\t") {
+		t.Errorf("the name changed:\n%s", r.stdout)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"projects", "rename", "app-a", strings.Repeat("n", 65)}, "NAME: "},
+		{[]string{"projects", "create", "Inkwell", "--color", "red"}, "--color: "},
+		{[]string{"projects", "create", "Inkwell", "--slug", "BAD SLUG"}, "--slug: "},
+	} {
+		r := e.run(tt.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "tinycrm: "+tt.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+	if r := e.run("projects", "list").ok(t); strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("a refused project was created:\n%s", r.stdout)
 	}
 }

@@ -38,7 +38,7 @@ New here? "tinycrm demo" starts a throwaway daemon with sample data.`,
 	root.SetErr(app.ErrOut)
 	root.SetIn(app.In)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usagef("%s (see \"%s --help\")", err.Error(), cmd.CommandPath())
+		return usagef("%s (see \"%s --help\")", clipLong(err.Error()), cmd.CommandPath())
 	})
 	pf := root.PersistentFlags()
 	pf.StringVar(&app.serverFlag, "server", "", "TinyCRM server URL (default: $TINYCRM_URL, the login config, http://127.0.0.1:7070)")
@@ -78,9 +78,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	if cmd.HasSubCommands() {
-		return usagef("unknown command %q for %q%s", args[0], cmd.CommandPath(), suggest(cmd, args[0]))
+		return usagef("unknown command %q for %q%s", clip(args[0]), cmd.CommandPath(), suggest(cmd, args[0]))
 	}
-	return usagef("%s takes no arguments; got %q (see \"%s --help\")", cmd.CommandPath(), args[0], cmd.CommandPath())
+	return usagef("%s takes no arguments; got %q (see \"%s --help\")", cmd.CommandPath(), clip(args[0]), cmd.CommandPath())
 }
 
 // suggest names the subcommands a mistyped one may have meant.

@@ -44,7 +44,7 @@ s (status), w (where-expression) and o (sort). enter opens a customer, e exports
 the current view, r refreshes (it also refreshes every few seconds), ? shows
 every key, q quits. NO_COLOR turns colours off.`,
 		Example: `  tinycrm tui
-  tinycrm tui --multi-project --sort -mrr
+  tinycrm tui --multi-project --sort mrr   # biggest MRR first
   tinycrm tui --project app-a --status trialing`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,8 +75,8 @@ every key, q quits. NO_COLOR turns colours off.`,
 // (Bubble Tea detects and downsamples colours itself).
 func tuiOptions(app *App, c *client.Client) tui.Options {
 	out := app.Out
-	if cw, ok := out.(colorWriter); ok {
-		out = cw.w
+	if app.rawOut != nil {
+		out = app.rawOut
 	}
 	return tui.Options{
 		Server:  c.BaseURL(),

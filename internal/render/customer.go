@@ -3,6 +3,9 @@ package render
 import (
 	"strings"
 
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
 	"tinycrm.dev/tinycrm/client"
 )
 
@@ -35,13 +38,15 @@ func (t Theme) MRR(v float64) string {
 	return Money(v)
 }
 
-// CustomerColumns are the columns of the customer table, shared by the CLI
-// and the TUI: email, name, badges, statuses, MRR, last active.
+// CustomerColumns are the columns of the customer table: email, name,
+// badges, statuses, MRR, last active. On a narrow terminal (Table.Width)
+// the status, badge, name and email columns give way, in that order, so MRR
+// and last active stay in view.
 func CustomerColumns() []Column {
 	return []Column{
-		{Title: "EMAIL", Max: 40, Shrink: true, Min: 24},
+		{Title: "EMAIL", Max: 40, Shrink: true, Min: 20},
 		{Title: "NAME", Max: 24, Shrink: true},
-		{Title: "PROJECTS"},
+		{Title: "PROJECTS", Shrink: true, Min: 12},
 		{Title: "STATUS", Shrink: true, Min: 10},
 		{Title: "MRR", Right: true},
 		{Title: "LAST ACTIVE"},
@@ -59,4 +64,47 @@ func (t Theme) CustomerRow(c client.Customer) []string {
 		t.MRR(c.MRRTotal),
 		t.Since(c.LastSeen),
 	}
+}
+
+// CustomerCells is [Theme.CustomerRow] as cells that shrink well: the
+// badges give way to a "+N" count (see [Theme.BadgesFit]).
+func (t Theme) CustomerCells(c client.Customer) []Cell {
+	row := t.CustomerRow(c)
+	cells := make([]Cell, len(row))
+	for i, s := range row {
+		cells[i] = Cell{Text: s}
+	}
+	ms := c.Projects
+	cells[2].Fit = func(width int) string { return t.BadgesFit(ms, width) }
+	return cells
+}
+
+// BadgesFit renders badges as [Theme.Badges] does, in at most width
+// terminal cells: as many whole badges as fit, then the number of the
+// others (" Inkwell  Linkpage  +3", "[Inkwell] +4" without colour); when
+// not even one whole badge fits, the first one's name is cut with "…".
+func (t Theme) BadgesFit(ms []client.Membership, width int) string {
+	full := t.Badges(ms)
+	if len(ms) == 0 || lipgloss.Width(full) <= width {
+		return full
+	}
+	more := func(n int) string { return t.Dim("+" + Count(n)) }
+	for k := len(ms) - 1; k >= 1; k-- {
+		if s := t.Badges(ms[:k]) + " " + more(len(ms)-k); lipgloss.Width(s) <= width {
+			return s
+		}
+	}
+	rest := ""
+	if len(ms) > 1 {
+		rest = " " + more(len(ms)-1)
+	}
+	// A badge is its name plus two cells (padding, or brackets).
+	if room := width - lipgloss.Width(rest) - 2; room >= 2 {
+		name := ansi.Truncate(Sanitize(ms[0].Name), room, "…")
+		return t.Badge(name, ms[0].Color) + rest
+	}
+	if s := more(len(ms)); len(ms) > 1 && lipgloss.Width(s) <= width {
+		return s
+	}
+	return ansi.Truncate(full, width, "…")
 }

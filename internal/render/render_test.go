@@ -1,6 +1,7 @@
 package render
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,110 @@ func TestTableShrinksNameBeforeEmail(t *testing.T) {
 	if lipgloss.Width(row) > 42 || !strings.Contains(row, "someone.long@example.com") || !strings.HasSuffix(row, "$1,234") ||
 		!strings.Contains(row, "…") {
 		t.Fatalf("want the name cut, the email and money kept within 42 cells: %q", row)
+	}
+}
+
+// customerInProjects is a customer in n projects with long names.
+func customerInProjects(email string, n int, now time.Time) client.Customer {
+	names := []string{"Inkwell", "Linkpage", "Metricly", "Pagecraft", "Formsy", "Mailbird", "Shipfast", "Tallybook"}
+	c := client.Customer{Email: email, Name: "Alice Chen", MRRTotal: 1234.5, LastSeen: now.Add(-3 * time.Hour)}
+	for i := range n {
+		c.Projects = append(c.Projects, client.Membership{Name: names[i%len(names)], Color: "#e69f00", Status: "trialing"})
+	}
+	c.ProjectCount = n
+	return c
+}
+
+// The customer table fits the terminal: the badges give way to "+N", and
+// MRR and LAST ACTIVE stay in view on every row.
+func TestCustomerTableFitsWidth(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, width := range []int{80, 100, 120} {
+		for _, color := range []bool{false, true} {
+			th := New(Options{Color: color, Now: func() time.Time { return now }})
+			tb := NewTable(CustomerColumns())
+			tb.Width = width
+			for i, n := range []int{1, 3, 5, 8} {
+				tb.AddCells(th.CustomerCells(customerInProjects(strings.Repeat("x", 8*i)+"alice@example.com", n, now)))
+			}
+			var b strings.Builder
+			if err := tb.Render(&b, th); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if !strings.HasSuffix(ansi.Strip(lines[0]), "MRR  LAST ACTIVE") {
+				t.Errorf("width %d: header %q", width, ansi.Strip(lines[0]))
+			}
+			for _, l := range lines[1:] {
+				plain := ansi.Strip(l)
+				if w := lipgloss.Width(l); w > width {
+					t.Errorf("width %d: line is %d cells: %q", width, w, plain)
+				}
+				if !strings.HasSuffix(plain, "$1,234.50  3h ago") {
+					t.Errorf("width %d colour %v: MRR and LAST ACTIVE not in view: %q", width, color, plain)
+				}
+			}
+			// The customer in 8 projects shows some badges and the count
+			// of the others.
+			last := ansi.Strip(lines[len(lines)-1])
+			if width == 120 && !regexp.MustCompile(`(\[Inkwell\]| Inkwell ) .* \+\d `).MatchString(last) {
+				t.Errorf("width %d: no +N after the badges: %q", width, last)
+			}
+		}
+	}
+}
+
+func TestBadgesFit(t *testing.T) {
+	t.Parallel()
+	plain := New(Options{})
+	ms := customerInProjects("a@b.io", 5, time.Now()).Projects
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{100, "[Inkwell] [Linkpage] [Metricly] [Pagecraft] [Formsy]"},
+		{24, "[Inkwell] [Linkpage] +3"},
+		{22, "[Inkwell] +4"},
+		{12, "[Inkwell] +4"},
+		{10, "[Inkw…] +4"},
+		{3, "+5"},
+	} {
+		if got := plain.BadgesFit(ms, tt.width); got != tt.want {
+			t.Errorf("BadgesFit(%d) = %q, want %q", tt.width, got, tt.want)
+		}
+	}
+	color := New(Options{Color: true})
+	if got := ansi.Strip(color.BadgesFit(ms, 24)); got != " Inkwell   Linkpage  +3" {
+		t.Errorf("colour BadgesFit(24) = %q", got)
+	}
+}
+
+// A table written page by page keeps the first page's widths, so every
+// row lines up with the header; later cells that are wider are cut.
+func TestTablePagesStayAligned(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	th := New(Options{Now: func() time.Time { return now }})
+	tb := NewTable(CustomerColumns())
+	tb.Width = 100
+	tb.AddCells(th.CustomerCells(customerInProjects("a@b.io", 1, now)))
+	var b strings.Builder
+	if err := tb.Render(&b, th); err != nil {
+		t.Fatal(err)
+	}
+	tb.AddCells(th.CustomerCells(customerInProjects("someone.much.longer@example.com", 4, now)))
+	if err := tb.Render(&b, th); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	col := len([]rune(lines[0][:strings.Index(lines[0], "LAST ACTIVE")]))
+	for _, l := range lines[1:] {
+		if r := []rune(l); len(r) < col || string(r[col:]) != "3h ago" {
+			t.Errorf("row not aligned with the header:\n%s\n%s", lines[0], l)
+		}
+	}
+	if !strings.Contains(lines[2], "…") && !strings.Contains(lines[2], "+") {
+		t.Errorf("the wider row should be cut: %q", lines[2])
 	}
 }

@@ -19,9 +19,19 @@ type Column struct {
 	Right bool
 	// Shrink lets the column give up width when the table is wider than
 	// Table.Width; shrinkable columns give it up right to left, down to
-	// Min cells each (8 when Min is 0).
+	// Min cells each (8 when Min is 0), then, if the table is still too
+	// wide, right to left again down to 4 cells each, so that the columns
+	// that do not shrink (such as MRR and LAST ACTIVE) stay in view.
 	Shrink bool
 	Min    int
+}
+
+// Cell is a table cell that knows how to get narrower than its Text: Fit
+// renders it in at most width cells (such as badges that give way to
+// "+3"). Without Fit, a cell that is too wide is cut with "…".
+type Cell struct {
+	Text string
+	Fit  func(width int) string
 }
 
 // Table lays out rows of already rendered cells (styled or not) in aligned
@@ -30,11 +40,12 @@ type Table struct {
 	Columns []Column
 	// NoHeader leaves out the header row.
 	NoHeader bool
-	// Width, when positive, cuts every line to that many terminal cells
-	// (ending in "…"), so a wide table never wraps on a narrow terminal.
+	// Width, when positive, is the terminal's width: Shrink columns give
+	// way so the table fits (see Column.Shrink), and any line still wider
+	// is cut to it (ending in "…"), so a wide table never wraps.
 	Width  int
-	rows   [][]string
-	widths []int
+	rows   [][]Cell
+	widths []int // fixed by the first Render
 }
 
 // NewTable returns an empty table with these columns.
@@ -42,13 +53,39 @@ func NewTable(cols []Column) *Table { return &Table{Columns: cols} }
 
 // AddRow appends a row; missing cells are empty, extra ones dropped.
 func (t *Table) AddRow(cells []string) {
-	row := make([]string, len(t.Columns))
+	row := make([]Cell, len(cells))
+	for i, c := range cells {
+		row[i] = Cell{Text: c}
+	}
+	t.AddCells(row)
+}
+
+// AddCells appends a row of cells that may know how to shrink; missing
+// cells are empty, extra ones dropped.
+func (t *Table) AddCells(cells []Cell) {
+	row := make([]Cell, len(t.Columns))
 	for i := range row {
 		if i < len(cells) {
-			row[i] = fit(cells[i], t.Columns[i].Max)
+			row[i] = cells[i]
+			if max := t.Columns[i].Max; max > 0 && lipgloss.Width(row[i].Text) > max {
+				row[i].Text = row[i].fit(max)
+			}
 		}
 	}
 	t.rows = append(t.rows, row)
+}
+
+// fit renders c in at most width cells.
+func (c Cell) fit(width int) string {
+	if lipgloss.Width(c.Text) <= width {
+		return c.Text
+	}
+	if c.Fit != nil {
+		if s := c.Fit(width); lipgloss.Width(s) <= width {
+			return s
+		}
+	}
+	return fit(c.Text, width)
 }
 
 // Len is the number of rows added since the last Flush.
@@ -59,30 +96,31 @@ func fit(s string, max int) string {
 	if max <= 0 || lipgloss.Width(s) <= max {
 		return s
 	}
-	return lipgloss.NewStyle().MaxWidth(max-1).Render(s) + "…"
+	return ansi.Truncate(s, max, "…")
 }
 
 // Render writes the header (unless NoHeader) and the rows, then forgets
-// the rows. Column widths only grow from one Render to the next, so a long
-// listing written page by page stays aligned as far as it can.
+// the rows. The first Render fixes the column widths (from its rows, fitted
+// to Width); later ones, the next pages of a long listing, keep them and
+// cut what is wider, so every row stays aligned with the header.
 func (t *Table) Render(w io.Writer, th Theme) error {
 	if len(t.widths) != len(t.Columns) {
 		t.widths = make([]int, len(t.Columns))
 		for i, c := range t.Columns {
 			t.widths[i] = lipgloss.Width(c.Title)
 		}
-	}
-	for _, row := range t.rows {
-		for i, cell := range row {
-			t.widths[i] = max(t.widths[i], lipgloss.Width(cell))
+		for _, row := range t.rows {
+			for i, cell := range row {
+				t.widths[i] = max(t.widths[i], lipgloss.Width(cell.Text))
+			}
 		}
+		t.shrink()
 	}
-	t.shrink()
 	var b strings.Builder
 	if !t.NoHeader {
-		titles := make([]string, len(t.Columns))
+		titles := make([]Cell, len(t.Columns))
 		for i, c := range t.Columns {
-			titles[i] = c.Title
+			titles[i] = Cell{Text: c.Title}
 		}
 		t.line(&b, titles, func(s string) string { return th.Header(s) })
 		t.NoHeader = true
@@ -105,34 +143,42 @@ func (t *Table) shrink() {
 	for _, w := range t.widths {
 		total += w
 	}
-	for i := len(t.Columns) - 1; i >= 0; i-- {
-		if total <= t.Width {
-			return
+	for _, floor := range []int{0, minShrink} {
+		for i := len(t.Columns) - 1; i >= 0; i-- {
+			if total <= t.Width {
+				return
+			}
+			minWidth := floor
+			if minWidth == 0 {
+				if minWidth = t.Columns[i].Min; minWidth <= 0 {
+					minWidth = 8
+				}
+			}
+			if !t.Columns[i].Shrink || t.widths[i] <= minWidth {
+				continue
+			}
+			cut := min(total-t.Width, t.widths[i]-minWidth)
+			t.widths[i] -= cut
+			total -= cut
 		}
-		minWidth := t.Columns[i].Min
-		if minWidth <= 0 {
-			minWidth = 8
-		}
-		if !t.Columns[i].Shrink || t.widths[i] <= minWidth {
-			continue
-		}
-		cut := min(total-t.Width, t.widths[i]-minWidth)
-		t.widths[i] -= cut
-		total -= cut
 	}
 }
 
+// minShrink is the narrowest a Shrink column gets: three characters and
+// "…".
+const minShrink = 4
+
 // line writes one row, padded to the column widths, without trailing
 // spaces.
-func (t *Table) line(b *strings.Builder, cells []string, style func(string) string) {
+func (t *Table) line(b *strings.Builder, cells []Cell, style func(string) string) {
 	start := b.Len()
 	// The last column that has text ends the line.
 	last := len(cells) - 1
-	for last > 0 && cells[last] == "" {
+	for last > 0 && cells[last].Text == "" {
 		last--
 	}
 	for i := 0; i <= last; i++ {
-		cell := fit(cells[i], t.widths[i])
+		cell := cells[i].fit(t.widths[i])
 		pad := t.widths[i] - lipgloss.Width(cell)
 		if style != nil {
 			cell = style(cell)
