@@ -27,6 +27,9 @@ type App struct {
 	InTTY, OutTTY, ErrTTY bool
 	// TermWidth is stdout's width in cells, 0 when unknown.
 	TermWidth int
+	// ErrWidth is stderr's width in cells (where progress lines go), 0
+	// when unknown.
+	ErrWidth int
 
 	Getenv   func(string) string
 	Euid     int

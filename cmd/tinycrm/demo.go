@@ -140,6 +140,8 @@ func runDemo(ctx context.Context, o *demoOptions) (err error) {
 			return err
 		}
 		if !o.keep {
+			// The hint above is still on the screen: say it no longer holds.
+			printf(app.ErrOut, "%s\n", app.ErrTheme.Dim("The demo daemon has stopped and its data is deleted; \"tinycrm demo --keep\" keeps it running after the TUI."))
 			return nil
 		}
 	} else if err := demoReport(ctx, app, admin, stats); err != nil {

@@ -53,6 +53,11 @@ func newApp(in io.Reader, out, errOut io.Writer, getenv func(string) string) *Ap
 			a.TermWidth = w
 		}
 	}
+	if f, ok := errOut.(*os.File); ok && a.ErrTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			a.ErrWidth = w
+		}
+	}
 	outColor := render.ColorEnabled(getenv, a.OutTTY)
 	a.Theme = render.New(render.Options{Color: outColor, Now: a.Now})
 	a.ErrTheme = render.New(render.Options{Color: render.ColorEnabled(getenv, a.ErrTTY), Now: a.Now})

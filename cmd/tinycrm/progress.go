@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"tinycrm.dev/tinycrm/internal/render"
 )
 
@@ -39,6 +41,11 @@ func (p *progress) Update(line string, force bool) {
 	}
 	p.last = now
 	p.shown = true
+	if w := p.app.ErrWidth; w > 1 {
+		// A line that wraps cannot be redrawn in place: "\r" goes back
+		// to the start of its last row only, and the rows above stay.
+		line = ansi.Truncate(line, w-1, "…")
+	}
 	fmt.Fprintf(p.app.ErrOut, "\r\x1b[K%s", line)
 }
 
