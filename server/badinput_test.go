@@ -128,8 +128,14 @@ func TestBatchCommitsValidItemsAndReportsInvalidOnes(t *testing.T) {
 	many := `{"items":[` + strings.TrimSuffix(strings.Repeat(`{"email":"a@x.io"},`, 1001), ",") + `]}`
 	e.do("POST", "/v1/batch", key, many).must(t, http.StatusBadRequest)
 	e.do("POST", "/v1/batch", key, `{}`).must(t, http.StatusBadRequest)
-	if n := e.count("customers"); n != 3 {
-		t.Fatalf("%d customers after rejected batches, want 3", n)
+	// An item that is not an object is named as the item, not the body.
+	r = e.do("POST", "/v1/batch", key, `{"items":[{"email":"e@x.io"},42]}`).must(t, http.StatusOK)
+	if rej := r.Body["rejected"].([]any); len(rej) != 1 || rej[0].(map[string]any)["field"] != "items[1]" ||
+		!strings.HasPrefix(rej[0].(map[string]any)["error"].(string), "items[1]: ") {
+		t.Fatalf("rejected %v", rej)
+	}
+	if n := e.count("customers"); n != 4 {
+		t.Fatalf("%d customers after rejected batches, want 4", n)
 	}
 }
 

@@ -239,7 +239,13 @@ func batchWrites(owner store.KeyOwner, body []byte, now time.Time) ([]store.Writ
 			write, err = writeFor(item, owner, now)
 		}
 		if err != nil {
-			reply.Rejected = append(reply.Rejected, rejection(i, err))
+			rej := rejection(i, err)
+			if rej.Field == "body" {
+				// The item itself, not the request body, is at fault.
+				rej.Field = fmt.Sprintf("items[%d]", i)
+				rej.Error = rej.Field + strings.TrimPrefix(rej.Error, "body")
+			}
+			reply.Rejected = append(reply.Rejected, rej)
 			continue
 		}
 		writes = append(writes, write)
