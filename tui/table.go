@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/internal/render"
 )
@@ -150,7 +152,7 @@ func tableRow(sh *shared, c client.Customer, w [numCols]int, selected bool) stri
 		case colBadges:
 			cell = pad(badges(st, c.Projects, w[col]), w[col], false)
 		case colStatus:
-			cell = pad(st.Statuses(c.Projects), w[col], false)
+			cell = pad(statuses(st, c.Projects, w[col]), w[col], false)
 		case colMRR:
 			cell = pad(mrrCell(st, c.MRRTotal, w[col]), w[col], true)
 		case colLast:
@@ -217,6 +219,23 @@ func badges(st Styles, ms []client.Membership, width int) string {
 		break
 	}
 	return strings.Join(parts, " ")
+}
+
+// statuses renders the statuses in badge order in at most width cells,
+// as badges does the badges: whole statuses as far as they fit, then "+N"
+// for the others ("paid·free +1"). When not even the first fits with the
+// count, the whole is left to pad, which cuts it with "…".
+func statuses(st Styles, ms []client.Membership, width int) string {
+	full := st.Statuses(ms)
+	if ansi.StringWidth(full) <= width {
+		return full
+	}
+	for k := len(ms) - 1; k >= 1; k-- {
+		if s := st.Statuses(ms[:k]) + " " + st.Muted.Render("+"+render.Count(len(ms)-k)); ansi.StringWidth(s) <= width {
+			return s
+		}
+	}
+	return full
 }
 
 // minCutBadge is the narrowest cut badge: the padding and three cells of

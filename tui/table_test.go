@@ -137,6 +137,29 @@ func TestBadgesWhole(t *testing.T) {
 	}
 }
 
+// TestStatusesWhole: statuses, like badges, are shown whole as far as
+// they fit and the rest counted, instead of cut in the middle of a word.
+func TestStatusesWhole(t *testing.T) {
+	t.Parallel()
+	st := newStyles(true, true)
+	ms := []client.Membership{{Status: "paid"}, {Status: "free"}, {Status: "trialing"}}
+	for _, tc := range []struct {
+		width int
+		want  string
+	}{
+		{20, "paid·free·trialing"},
+		{17, "paid·free +1"},
+		{12, "paid·free +1"},
+		{11, "paid +2"},
+		{7, "paid +2"},
+		{6, "paid·free·trialing"}, // left to pad, which cuts it with …
+	} {
+		if got := statuses(st, ms, tc.width); got != tc.want {
+			t.Errorf("width %d: %q, want %q", tc.width, got, tc.want)
+		}
+	}
+}
+
 // TestSelectionContinuous: the selected row's highlight does not stop
 // at a badge or a status: every reset inside the row turns it on again.
 func TestSelectionContinuous(t *testing.T) {

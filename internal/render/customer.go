@@ -76,7 +76,25 @@ func (t Theme) CustomerCells(c client.Customer) []Cell {
 	}
 	ms := c.Projects
 	cells[2].Fit = func(width int) string { return t.BadgesFit(ms, width) }
+	cells[3].Fit = func(width int) string { return t.StatusesFit(ms, width) }
 	return cells
+}
+
+// StatusesFit renders statuses as [Theme.Statuses] does, in at most width
+// terminal cells: as many whole statuses as fit, then the number of the
+// others ("paid·free +1"), as BadgesFit does for the badges; when not even
+// the first one fits whole, it is cut with "…".
+func (t Theme) StatusesFit(ms []client.Membership, width int) string {
+	full := t.Statuses(ms)
+	if len(ms) == 0 || lipgloss.Width(full) <= width {
+		return full
+	}
+	for k := len(ms) - 1; k >= 1; k-- {
+		if s := t.Statuses(ms[:k]) + " " + t.Dim("+"+Count(len(ms)-k)); lipgloss.Width(s) <= width {
+			return s
+		}
+	}
+	return ansi.Truncate(full, width, "…")
 }
 
 // BadgesFit renders badges as [Theme.Badges] does, in at most width

@@ -295,6 +295,25 @@ func TestBadgesFit(t *testing.T) {
 	}
 }
 
+func TestStatusesFit(t *testing.T) {
+	t.Parallel()
+	plain := New(Options{})
+	ms := []client.Membership{{Status: "paid"}, {Status: "free"}, {Status: "trialing"}}
+	for _, tt := range []struct {
+		width int
+		want  string
+	}{
+		{30, "paid·free·trialing"},
+		{17, "paid·free +1"},
+		{11, "paid +2"},
+		{5, "paid…"},
+	} {
+		if got := plain.StatusesFit(ms, tt.width); got != tt.want {
+			t.Errorf("StatusesFit(%d) = %q, want %q", tt.width, got, tt.want)
+		}
+	}
+}
+
 // A table written page by page keeps the first page's widths, so every
 // row lines up with the header; later cells that are wider are cut.
 func TestTablePagesStayAligned(t *testing.T) {
