@@ -102,8 +102,12 @@ func (c *Client) CreateProject(ctx context.Context, np NewProject) (CreatedProje
 // UpdateProject renames or recolours a project and returns it as it now
 // is.
 func (c *Client) UpdateProject(ctx context.Context, slug string, u ProjectUpdate) (Project, error) {
-	op := "update project " + slug
-	body, err := marshal(op, u)
+	return c.patchProject(ctx, "update project "+slug, slug, u)
+}
+
+// patchProject sends v as a PATCH of the project.
+func (c *Client) patchProject(ctx context.Context, op, slug string, v any) (Project, error) {
+	body, err := marshal(op, v)
 	if err != nil {
 		return Project{}, err
 	}
@@ -112,9 +116,13 @@ func (c *Client) UpdateProject(ctx context.Context, slug string, u ProjectUpdate
 	return p, err
 }
 
-// RenameProject gives a project a new name; its slug stays.
+// RenameProject gives a project a new name; its slug stays. The name is
+// always sent, so an empty one is refused by the server rather than taken
+// for no change (as ProjectUpdate's empty fields are).
 func (c *Client) RenameProject(ctx context.Context, slug, name string) (Project, error) {
-	return c.UpdateProject(ctx, slug, ProjectUpdate{Name: name})
+	return c.patchProject(ctx, "rename project "+slug, slug, struct {
+		Name string `json:"name"`
+	}{name})
 }
 
 // DeleteProject deletes a project with its keys, memberships and events;

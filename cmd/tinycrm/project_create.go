@@ -34,9 +34,6 @@ so KEY=$(tinycrm projects create "App A") works.`,
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.name = args[0]
-			if err := checkProjectName(o.name); err != nil {
-				return err
-			}
 			return runProjectCreate(cmd.Context(), o)
 		},
 	}

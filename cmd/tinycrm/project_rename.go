@@ -26,9 +26,6 @@ func newProjectRenameCmd(app *App) *cobra.Command {
 		Args:    exactArgs("SLUG", "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.slug, o.name = args[0], args[1]
-			if err := checkProjectName(o.name); err != nil {
-				return err
-			}
 			return runProjectRename(cmd.Context(), o)
 		},
 	}
@@ -44,19 +41,6 @@ func runProjectRename(ctx context.Context, o *projectRenameOptions) error {
 		return projectError(o.slug, flagErr(err, map[string]string{"name": "NAME"}))
 	}
 	printf(o.app.Out, "Renamed %s to %s\n", p.Slug, o.app.Theme.Badge(render.Sanitize(p.Name), p.Color))
-	return nil
-}
-
-// maxProjectName is the longest project name, in characters (SPEC §2).
-const maxProjectName = 64
-
-// checkProjectName refuses a blank project name (or one that is all
-// spaces), which the server would take as no change at all; the rest of
-// the rules (the length) are the server's, whose 400 is a usage error too.
-func checkProjectName(name string) error {
-	if strings.TrimSpace(name) == "" {
-		return usagef("NAME: a project name must be 1-%d characters; got an empty one", maxProjectName)
-	}
 	return nil
 }
 
