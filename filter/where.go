@@ -759,7 +759,9 @@ func bareOK(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		switch {
-		case s[i] == ',' || s[i] == '"':
+		case s[i] == ',' || s[i] == '"' || s[i] == ';':
+			// ";" separates expressions where several share one line
+			// (the TUI's where prompt), so a value holding one is quoted.
 			return false
 		case isSpace(s[i]):
 			j := i

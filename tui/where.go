@@ -20,36 +20,19 @@ const whereSep = "; "
 // maxWhereInput bounds the where prompt: every expression at its longest.
 const maxWhereInput = filter.MaxWheres*filter.MaxWhereLen + (filter.MaxWheres-1)*len(whereSep)
 
-// whereSource is the prompt text for the filter's expressions.
+// whereSource is the prompt text for the filter's expressions: each as
+// typed, or in canonical form (which quotes a value holding ";") when it
+// was built otherwise or would not split back whole.
 func whereSource(ws []filter.Expr) string {
 	parts := make([]string, 0, len(ws))
 	for _, e := range ws {
 		src := strings.TrimSpace(e.Source)
 		if src == "" || len(splitWheres(src)) > 1 {
-			src = exprText(e) // a bare value with ";" must be quoted here
+			src = e.String()
 		}
 		parts = append(parts, src)
 	}
 	return strings.Join(parts, whereSep)
-}
-
-// exprText is e in canonical form, with text values that hold a ";"
-// quoted, so that splitWheres keeps the expression whole.
-func exprText(e filter.Expr) string {
-	conds := make([]string, 0, len(e.Conds))
-	for _, c := range e.Conds {
-		s := c.String()
-		if c.Op.HasValue() && c.Value.Kind == filter.Text && strings.Contains(c.Value.Text, ";") && !strings.HasSuffix(s, `"`) {
-			s = c.Key + c.Op.String() + quoteValue(c.Value.Text)
-		}
-		conds = append(conds, s)
-	}
-	return strings.Join(conds, ", ")
-}
-
-// quoteValue writes s as a quoted where value.
-func quoteValue(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // piece is one expression's text in the prompt and its byte offset.
