@@ -75,6 +75,13 @@ func TestCountCacheKeepsReadEntriesWarm(t *testing.T) {
 		t.Fatalf("first = %+v", st)
 	}
 	time.Sleep(500 * time.Millisecond)
+	// Read right after a background refresh, so that a late tick on a busy
+	// machine (the race detector, parallel tests) cannot age the entry
+	// past the TTL between the refresh and the read.
+	for cur, deadline := n.Load(), time.Now().Add(5*time.Second); n.Load() == cur && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // for the refresh to store what it loaded
 	before := n.Load()
 	st, _ := c.Stats(ctx, 1)
 	if before < 2 || st.Customers != before || n.Load() != before {
