@@ -55,7 +55,7 @@ func TestExport(t *testing.T) {
 	t.Run("jsonl is the list's customer objects", func(t *testing.T) {
 		t.Parallel()
 		p := p.in(t)
-		r := p.get("/v1/export?format=jsonl&min_projects=2")
+		r := p.get("/v1/export?format=jsonl&min_projects=2&sort=last_seen")
 		if ct := r.Header.Get("Content-Type"); ct != "application/x-ndjson" {
 			t.Fatalf("content type %q", ct)
 		}
@@ -77,6 +77,29 @@ func TestExport(t *testing.T) {
 			if string(a) != string(b) {
 				t.Fatalf("line %d: %s, listed %s", i+1, a, b)
 			}
+		}
+	})
+	t.Run("without sort, by id", func(t *testing.T) {
+		t.Parallel()
+		p := p.in(t)
+		var listed, want []int64
+		for _, c := range p.list("/v1/customers", qs("min_projects", "2")).Customers {
+			listed = append(listed, c.ID)
+		}
+		want = slices.Sorted(slices.Values(listed))
+		if slices.Equal(listed, want) {
+			t.Fatalf("the fixture's list is in id order already (%v): this test would not see the export's order", listed)
+		}
+		var got []int64
+		for _, line := range strings.Split(strings.TrimSuffix(string(p.get("/v1/export?format=jsonl&min_projects=2").Raw), "\n"), "\n") {
+			var c customerJSON
+			if err := json.Unmarshal([]byte(line), &c); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			got = append(got, c.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("export ids %v, want %v (by id)", got, want)
 		}
 	})
 	t.Run("nothing matches", func(t *testing.T) {

@@ -117,6 +117,8 @@ func cursorKey(c *Customer, col, numeric string) string {
 		return c.Email
 	case "c.name":
 		return c.Name
+	case "c.id":
+		return strconv.FormatInt(c.ID, 10)
 	}
 	panic("store: no cursor key for " + col)
 }

@@ -82,8 +82,13 @@ func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q Customer
 	return out, nil
 }
 
-// ExportCustomers calls fn with every customer that matches f, in its sort
-// order, in constant memory. It reads keyset batches of customers without
+// ExportCustomers calls fn with every customer that matches f, in constant
+// memory: in f's sort order when it has one, else in the order customers
+// were first recorded (id, oldest first). That order is stable from one
+// export to the next, and it is the cheapest walk: customers come from a
+// range of the primary key and their memberships sit together in theirs,
+// where the list's default, last_seen, visits both at random (three times
+// the database time at 1M customers; docs/benchmarks-query.md). It reads keyset batches of customers without
 // their memberships, then each batch's memberships in one statement, with
 // project names and colours from one look-up: building the memberships as
 // JSON per customer in SQL made the export three times slower. Everything
@@ -105,7 +110,11 @@ func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter
 		}
 		rctx, stop := context.WithCancel(ctx)
 		defer stop()
-		r := &exportReader{tx: tx, b: b, base: len(b.args), col: sortColumn(f.Sort), desc: f.Sort.Desc(),
+		col, desc := sortColumn(f.Sort), f.Sort.Desc()
+		if f.Sort == (filter.Sort{}) {
+			col, desc = idOrder, false
+		}
+		r := &exportReader{tx: tx, b: b, base: len(b.args), col: col, desc: desc,
 			workspaceID: workspaceID, projects: projects}
 		batches := make(chan exportBatchResult)
 		free := make(chan []Customer, 2)
@@ -325,9 +334,12 @@ func sortColumn(s filter.Sort) sortCol {
 	return sortCol{expr: "c.last_seen", kind: "time"}
 }
 
+// idOrder is the order of an export given no sort: by id, oldest first.
+var idOrder = sortCol{expr: "c.id", kind: "id", unique: true}
+
 type sortCol struct {
 	expr   string // the column
-	kind   string // time, int, numeric or text: how a cursor key binds
+	kind   string // time, int, id, numeric or text: how a cursor key binds
 	unique bool   // no tie-break on id needed
 }
 
@@ -340,6 +352,9 @@ func (col sortCol) bind(b *selectBuilder, key string) string {
 	case "int":
 		n, _ := strconv.ParseInt(key, 10, 32)
 		return b.arg(int32(n)) + "::integer"
+	case "id":
+		n, _ := strconv.ParseInt(key, 10, 64)
+		return b.arg(n) + "::bigint"
 	case "numeric":
 		return "(" + b.arg(key) + "::text)::numeric"
 	}

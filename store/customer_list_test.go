@@ -476,8 +476,9 @@ func TestWhereEqualityCommonAndRare(t *testing.T) {
 }
 
 // TestExportWalksBatches exports more customers than one export batch, in
-// both directions of a sort with ties, and checks every customer comes once,
-// in order, with their memberships.
+// both directions of a sort with ties, explicitly by last_seen and with no
+// sort (by id), and checks every customer comes once, in order, with their
+// memberships.
 func TestExportWalksBatches(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "a", "b")
@@ -491,13 +492,16 @@ func TestExportWalksBatches(t *testing.T) {
 	for i := 0; i < len(calls); i += 1000 {
 		f.identify(calls[i:min(i+1000, len(calls))]...)
 	}
-	for _, sort := range []string{"mrr", "-mrr", "email"} {
-		s, err := filter.ParseSort(sort)
-		if err != nil {
-			t.Fatal(err)
+	for _, sort := range []string{"", "last_seen", "mrr", "-mrr", "email"} {
+		var s filter.Sort
+		if sort != "" {
+			var err error
+			if s, err = filter.ParseSort(sort); err != nil {
+				t.Fatal(err)
+			}
 		}
 		var got []store.Customer
-		err = f.st.ExportCustomers(context.Background(), f.ws, filter.Filter{Sort: s}, time.Now(), func(c store.Customer) error {
+		err := f.st.ExportCustomers(context.Background(), f.ws, filter.Filter{Sort: s}, time.Now(), func(c store.Customer) error {
 			got = append(got, c)
 			return nil
 		})
@@ -527,6 +531,14 @@ func TestExportWalksBatches(t *testing.T) {
 			}
 			prev := got[i-1]
 			switch sort {
+			case "": // no sort: by id, oldest first
+				if prev.ID >= c.ID {
+					t.Fatalf("export without sort out of id order at %d: %d then %d", i, prev.ID, c.ID)
+				}
+			case "last_seen": // given explicitly: newest first, as the list
+				if prev.LastSeen.Before(c.LastSeen) || prev.LastSeen.Equal(c.LastSeen) && prev.ID < c.ID {
+					t.Fatalf("sort last_seen out of order at %d: %v #%d then %v #%d", i, prev.LastSeen, prev.ID, c.LastSeen, c.ID)
+				}
 			case "mrr": // biggest first
 				if prev.MRRTotal < c.MRRTotal {
 					t.Fatalf("sort mrr out of order at %d: %v then %v", i, prev.MRRTotal, c.MRRTotal)

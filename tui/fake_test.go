@@ -31,6 +31,7 @@ type fakeSource struct {
 	err      error // every call fails with it when set
 	calls    []filter.Filter
 	limits   []int
+	exports  []filter.Filter
 }
 
 func (s *fakeSource) Customers(_ context.Context, f filter.Filter, limit int, cursor string) (client.CustomerPage, error) {
@@ -188,6 +189,7 @@ func (s *fakeSource) Projects(context.Context) ([]client.Project, error) {
 func (s *fakeSource) Export(_ context.Context, f filter.Filter, format string) (io.ReadCloser, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.exports = append(s.exports, f)
 	if s.err != nil {
 		return nil, s.err
 	}

@@ -332,6 +332,14 @@ func TestExport(t *testing.T) {
 	if !strings.Contains(h.screen(), "exported 5 customers to "+path) {
 		t.Fatalf("no result with the absolute path shown:\n%s", h.screen())
 	}
+	// The view's order goes with the export: given no sort, the server
+	// would export by id instead of by last_seen as on screen.
+	src.mu.Lock()
+	sent := src.exports[len(src.exports)-1]
+	src.mu.Unlock()
+	if want := (filter.Filter{MinProjects: 2, Sort: filter.Sort{Key: filter.SortLastSeen}}); !reflect.DeepEqual(sent, want) {
+		t.Fatalf("exported with filter %+v, want the view's %+v", sent, want)
+	}
 	h.press("e", "enter") // the file exists now: refused, not overwritten
 	if s := h.screen(); !strings.Contains(s, path+" already exists; pick another name") {
 		t.Fatalf("overwrite not refused:\n%s", s)

@@ -239,7 +239,11 @@ func (m *model) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 		ctx, cancel := context.WithCancel(context.Background())
 		m.exporting = cancel
 		m.setPathNote("exporting "+m.describe()+" to ", path, "…", false)
-		return exportTo(ctx, m.sh.src, m.f, format, path)
+		// The file keeps the order on screen: an export given no sort
+		// would come by id instead (docs/api.md).
+		f := m.f
+		f.Sort.Key = f.Sort.Column()
+		return exportTo(ctx, m.sh.src, f, format, path)
 	}
 	return m.edit(msg)
 }

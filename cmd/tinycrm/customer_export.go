@@ -38,6 +38,10 @@ Anything that is not a regular file (/dev/null, a FIFO, a device) is written
 directly. -o - is stdout. --format defaults to the extension of FILE (.csv or
 .jsonl), else csv.
 
+Without --sort, customers come in the order they were first recorded (by id,
+oldest first): the same order from one export to the next, and the fastest.
+--sort gives any order of "tinycrm customers".
+
 CSV columns: id,email,name,first_seen,last_seen,project_count,mrr_total,projects,statuses
 (projects and statuses ";"-joined and aligned). JSON Lines: one customer object per line.`,
 		Example: `  tinycrm export --format csv -o customers.csv
@@ -59,6 +63,7 @@ CSV columns: id,email,name,first_seen,last_seen,project_count,mrr_total,projects
 		},
 	}
 	addFilterFlags(cmd, &o.filters)
+	cmd.Flags().Lookup("sort").Usage = "order: by id, oldest first, when not given; else as customers --sort: last_seen, first_seen (newest first), email, name (A-Z), projects (most first), mrr (biggest first); -KEY reverses"
 	cmd.Flags().StringVar(&o.format, "format", "", "csv or jsonl (default: from -o's extension, else csv)")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of stdout (- is stdout)")
 	return cmd
