@@ -156,13 +156,26 @@ func TestNarrowedListIsThePlainList(t *testing.T) {
 				}
 				cursor = b.NextCursor
 			}
-			var exported []int64
-			err := st.ExportCustomers(ctx, ws, f, time.Now(), func(c Customer) error {
+			// The export in the list's order matches the list; with no
+			// sort it has the same customers by id.
+			listOrder := f
+			listOrder.Sort.Key = f.Sort.Column()
+			var exported, byID []int64
+			err := st.ExportCustomers(ctx, ws, listOrder, time.Now(), func(c Customer) error {
 				exported = append(exported, c.ID)
 				return nil
 			})
 			if err != nil || !slices.Equal(exported, plain) {
 				t.Fatalf("%s sort %s: export %v (%v), list %v", query, sort, exported, err, plain)
+			}
+			if f.Sort == (filter.Sort{}) {
+				err := st.ExportCustomers(ctx, ws, f, time.Now(), func(c Customer) error {
+					byID = append(byID, c.ID)
+					return nil
+				})
+				if want := slices.Sorted(slices.Values(plain)); err != nil || !slices.Equal(byID, want) {
+					t.Fatalf("%s: export without sort %v (%v), want the list's customers by id %v", query, byID, err, want)
+				}
 			}
 		}
 	}
