@@ -119,7 +119,7 @@ func FromQuery(q url.Values) (Filter, error) {
 	}
 
 	for _, v := range splitList(q[ParamStatus]) {
-		if !isToken(v) {
+		if !IsStatus(v) {
 			return Filter{}, &ParamError{Param: ParamStatus, Msg: fmt.Sprintf("%q is not a status token (lowercase letters, digits, \"_\" and \"-\", at most %d)", v, MaxTokenLen)}
 		}
 		if !slices.Contains(f.Statuses, v) {
@@ -199,7 +199,7 @@ func splitList(vs []string) []string {
 func slugList(q url.Values, name string) ([]string, error) {
 	var out []string
 	for _, v := range splitList(q[name]) {
-		if !isSlug(v) {
+		if !IsSlug(v) {
 			return nil, &ParamError{Param: name, Msg: fmt.Sprintf("%q is not a project slug (lowercase letters, digits and \"-\", at most %d)", v, MaxSlugLen)}
 		}
 		if !slices.Contains(out, v) {

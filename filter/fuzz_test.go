@@ -82,7 +82,7 @@ func checkCond(t *testing.T, src string, c Cond) {
 	}
 	switch c.Field() {
 	case FieldStatus:
-		if c.Op.HasValue() && !isToken(c.Value.Text) {
+		if c.Op.HasValue() && !IsStatus(c.Value.Text) {
 			t.Fatalf("Cond %#v: status value is not a token", c)
 		}
 	case FieldFirstSeen, FieldLastSeen:

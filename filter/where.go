@@ -614,7 +614,7 @@ func (p *parser) typeValue(c *Cond, v rawValue, valPos, opPos int) error {
 		case Gt, Ge, Lt, Le:
 			return p.errAt(opPos, "status has no order; use =, !=, ~, exists or !exists")
 		}
-		if !isToken(v.text) {
+		if !IsStatus(v.text) {
 			return p.errAt(valPos, "%q is not a status token (lowercase letters, digits, \"_\" and \"-\", at most %d)", v.text, MaxTokenLen)
 		}
 		c.Value = Value{Kind: Text, Text: v.text}
@@ -798,8 +798,23 @@ func isKeyChar(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
-// isToken reports whether s is a status token, [a-z0-9_-]{1,32}.
-func isToken(s string) bool {
+// IsParamKey reports whether s is a params key (SPEC §3),
+// [A-Za-z0-9_.-]{1,64}.
+func IsParamKey(s string) bool {
+	if len(s) == 0 || len(s) > MaxKeyLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isKeyChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsStatus reports whether s is a status token (SPEC §2),
+// [a-z0-9_-]{1,32}.
+func IsStatus(s string) bool {
 	if len(s) == 0 || len(s) > MaxTokenLen {
 		return false
 	}
@@ -812,8 +827,9 @@ func isToken(s string) bool {
 	return true
 }
 
-// isSlug reports whether s is a project slug, [a-z0-9-]{1,40}.
-func isSlug(s string) bool {
+// IsSlug reports whether s has the shape of a project slug (SPEC §2),
+// [a-z0-9-]{1,40}.
+func IsSlug(s string) bool {
 	if len(s) == 0 || len(s) > 40 {
 		return false
 	}

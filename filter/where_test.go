@@ -375,3 +375,36 @@ func mustParse(t *testing.T, src string) Expr {
 	}
 	return e
 }
+
+// TestShapes checks the shared shape checks at their bounds; the server
+// and the CLI both validate with them.
+func TestShapes(t *testing.T) {
+	long := func(n int, c string) string { return strings.Repeat(c, n) }
+	for _, tc := range []struct {
+		name  string
+		check func(string) bool
+		ok    []string
+		bad   []string
+	}{
+		{"IsParamKey", IsParamKey,
+			[]string{"a", "mrr", "trial_ends", "Plan.v2-x", "0", long(64, "k")},
+			[]string{"", long(65, "k"), "a b", "ü", "a/b", "a:b", "a\x00"}},
+		{"IsStatus", IsStatus,
+			[]string{"paid", "past_due", "t-1", long(32, "s")},
+			[]string{"", "Paid", long(33, "s"), "a.b", "a b", "é"}},
+		{"IsSlug", IsSlug,
+			[]string{"app-a", "x", "-lead", long(40, "s")},
+			[]string{"", "App", "a_b", long(41, "s"), "a.b", "\xff"}},
+	} {
+		for _, s := range tc.ok {
+			if !tc.check(s) {
+				t.Errorf("%s(%q) = false, want true", tc.name, s)
+			}
+		}
+		for _, s := range tc.bad {
+			if tc.check(s) {
+				t.Errorf("%s(%q) = true, want false", tc.name, s)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) forgetCustomer(w http.ResponseWriter, r *http.Request) error {
 	if vs := q[paramProject]; len(vs) > 1 {
 		return badField(paramProject, "given once: forget unlinks one project at a time")
 	} else if len(vs) == 1 {
-		if !slugRE.MatchString(vs[0]) {
+		if !filter.IsSlug(vs[0]) {
 			return badField(paramProject, "must be a project slug (a-z, 0-9 and -); got %q", truncate(vs[0]))
 		}
 		o.Project = vs[0]

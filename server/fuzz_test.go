@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -55,7 +56,7 @@ func FuzzDecodeIdentify(f *testing.F) {
 				t.Fatalf("accepted params the store cannot take: %s", w.Params)
 			}
 		}
-		if len(w.Name) > maxNameLen || len(w.MessageID) > maxMessageID || (w.Status != "" && !statusRE.MatchString(w.Status)) {
+		if len(w.Name) > maxNameLen || len(w.MessageID) > maxMessageID || (w.Status != "" && !filter.IsStatus(w.Status)) {
 			t.Fatalf("accepted out-of-bounds fields: %+v", w)
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +24,19 @@ const (
 	maxGrace       = 7 * 24 * time.Hour
 )
 
-var (
-	slugRE  = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
-	colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-)
+// isColor reports whether s is a hex colour, #rrggbb in either case.
+func isColor(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // palette holds distinguishable badge colours (Okabe–Ito plus Tableau
 // hues), readable on dark and light terminals; projects take them in turn.
@@ -111,7 +119,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Slug != nil {
-		if !slugRE.MatchString(*req.Slug) {
+		if !filter.IsSlug(*req.Slug) {
 			return badField("slug", "must be 1-40 characters of a-z, 0-9 and -; got %q", truncate(*req.Slug))
 		}
 		// SPEC §2's syntax allows it, but a command line would take
@@ -124,7 +132,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) error {
 		return badField("name", "has no letters or digits to make a slug from; pass a slug")
 	}
 	if req.Color != nil {
-		if !colorRE.MatchString(*req.Color) {
+		if !isColor(*req.Color) {
 			return badField("color", "must be a hex colour like #3b82f6; got %q", truncate(*req.Color))
 		}
 		np.Color = strings.ToLower(*req.Color)
@@ -177,7 +185,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request) error {
 		patch.Name = &name
 	}
 	if req.Color != nil {
-		if !colorRE.MatchString(*req.Color) {
+		if !isColor(*req.Color) {
 			return badField("color", "must be a hex colour like #3b82f6; got %q", truncate(*req.Color))
 		}
 		c := strings.ToLower(*req.Color)
@@ -305,7 +313,7 @@ func parseGrace(v string) (time.Duration, error) {
 // without a database look-up.
 func projectSlug(r *http.Request) (string, error) {
 	slug := r.PathValue("slug")
-	if !slugRE.MatchString(slug) {
+	if !filter.IsSlug(slug) {
 		return "", noProject(slug)
 	}
 	return slug, nil

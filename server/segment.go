@@ -41,6 +41,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -582,7 +583,7 @@ func sanitizeTrait(path string, v any) (any, error) {
 // segmentKey makes a trait key a params key: every character outside
 // [A-Za-z0-9_.-] becomes "_" and the key is cut to 64 bytes.
 func segmentKey(k string) string {
-	if paramKeyRE.MatchString(k) {
+	if filter.IsParamKey(k) {
 		return k
 	}
 	var b strings.Builder

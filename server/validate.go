@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"tinycrm.dev/tinycrm/email"
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
 )
 
@@ -31,11 +31,6 @@ const (
 	maxNameLen      = 256
 	maxMessageID    = 128
 	maxMRR          = 1e9
-)
-
-var (
-	statusRE   = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
-	paramKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 )
 
 // identifyRequest is the body of POST /v1/identify and one batch item.
@@ -263,7 +258,7 @@ func writeFor(req identifyRequest, owner store.KeyOwner, now time.Time) (store.W
 		w.Name = norm.NFC.String(w.Name)
 	}
 	if req.Status != nil && *req.Status != "" {
-		if !statusRE.MatchString(*req.Status) {
+		if !filter.IsStatus(*req.Status) {
 			return w, badField("status", "must be 1-32 characters of a-z, 0-9, _ or - (like paid, trialing, free, churned); got %q", truncate(*req.Status))
 		}
 		w.Status = *req.Status
@@ -372,7 +367,7 @@ func checkParamValue(path string, v any, depth int) error {
 			return badField(path, "nests deeper than %d levels", maxParamsDepth)
 		}
 		for k, child := range t {
-			if !paramKeyRE.MatchString(k) {
+			if !filter.IsParamKey(k) {
 				return badField(path, "key %q must be 1-64 characters of A-Z, a-z, 0-9, _, . or -", truncate(k))
 			}
 			if err := checkParamValue(path+"."+k, child, depth+1); err != nil {

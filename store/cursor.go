@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +29,26 @@ type cursor struct {
 
 const cursorSumLen = 12
 
-// numericRE matches numeric::text output (no exponent, no NaN).
-var numericRE = regexp.MustCompile(`^-?[0-9]{1,40}(\.[0-9]{1,40})?$`)
+// isNumericText reports whether s is numeric::text output as cursors carry
+// it: -?[0-9]{1,40}(\.[0-9]{1,40})?, no exponent, no NaN.
+func isNumericText(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, dot := strings.Cut(s, ".")
+	return isDigits(whole) && (!dot || isDigits(frac))
+}
+
+// isDigits reports whether s is 1 to 40 ASCII digits.
+func isDigits(s string) bool {
+	if len(s) == 0 || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func cursorSum(payload []byte, scope string) []byte {
 	h := sha256.New()
@@ -95,7 +112,7 @@ func validKey(key, kind string) bool {
 		n, err := strconv.ParseInt(key, 10, 32)
 		return err == nil && n >= 0
 	case "numeric":
-		return numericRE.MatchString(key)
+		return isNumericText(key)
 	case "text":
 		return utf8.ValidString(key) && !strings.ContainsRune(key, 0)
 	}

@@ -68,3 +68,19 @@ func TestFingerprintIgnoresSort(t *testing.T) {
 		t.Fatalf("%q %q %q", a, b, c)
 	}
 }
+
+// TestNumericCursorKeys: a numeric cursor key is numeric::text output and
+// nothing else, so it always casts back to numeric.
+func TestNumericCursorKeys(t *testing.T) {
+	digits := strings.Repeat("9", 40)
+	for _, k := range []string{"0", "19.5", "-3", "-0.25", digits, digits + "." + digits} {
+		if !validKey(k, "numeric") {
+			t.Errorf("validKey(%q, numeric) = false, want true", k)
+		}
+	}
+	for _, k := range []string{"", "-", ".", "1.", ".5", "--1", "+1", "1e3", "NaN", "1.2.3", " 1", digits + "9", "1." + digits + "9", "٣"} {
+		if validKey(k, "numeric") {
+			t.Errorf("validKey(%q, numeric) = true, want false", k)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/internal/render"
 )
 
@@ -116,7 +117,7 @@ func parseField(s string) (column, bool) {
 	case "-", "skip":
 		return column{kind: colSkip}, true
 	}
-	if p, ok := strings.CutPrefix(strings.TrimSpace(s), "param:"); ok && paramKeyRE.MatchString(p) {
+	if p, ok := strings.CutPrefix(strings.TrimSpace(s), "param:"); ok && filter.IsParamKey(p) {
 		return column{kind: colParam, param: p}, true
 	}
 	return column{}, false
@@ -161,7 +162,7 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 		case "":
 			return nil, fmt.Errorf("%s: column %d of the header has no name; name it, or skip it with --map", file, i+1)
 		default:
-			if !paramKeyRE.MatchString(h) {
+			if !filter.IsParamKey(h) {
 				return nil, fmt.Errorf("%s: column %q cannot be a param name (1-64 letters, digits, _ . -); rename it with --map %s or skip it with --map %s",
 					file, h, shellQuote(h+"=param:"+suggestKey(h)), shellQuote(h+"=-"))
 			}

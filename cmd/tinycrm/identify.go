@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"tinycrm.dev/tinycrm/client"
+	"tinycrm.dev/tinycrm/filter"
 )
 
 type identifyOptions struct {
@@ -55,9 +56,6 @@ params. Repeat --param for several.`,
 	return cmd
 }
 
-// paramKeyRE is the shape of a params key (SPEC §3).
-var paramKeyRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
-
 // jsonNumberRE is JSON's number syntax; "007" is not a number, so zip codes
 // and ids with leading zeros stay strings.
 var jsonNumberRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
@@ -86,7 +84,7 @@ func parseParams(vals []string) (map[string]any, error) {
 		switch {
 		case !ok:
 			return nil, usagef("--param %q: use k=v, such as plan=pro or mrr=9", clip(kv))
-		case !paramKeyRE.MatchString(k):
+		case !filter.IsParamKey(k):
 			return nil, usagef("--param %q: the key must be 1-64 letters, digits, \"_\", \".\" or \"-\"", clip(kv))
 		case v == "":
 			out[k] = nil
