@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -56,9 +55,13 @@ params. Repeat --param for several.`,
 	return cmd
 }
 
-// jsonNumberRE is JSON's number syntax; "007" is not a number, so zip codes
-// and ids with leading zeros stay strings.
-var jsonNumberRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+// isJSONNumber reports whether s is a number in JSON's syntax, nothing
+// around it; "007" is not one, so zip codes and ids with leading zeros stay
+// strings. What starts with '-' or a digit and is valid JSON is a number.
+func isJSONNumber(s string) bool {
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	return s != "" && (s[0] == '-' || isDigit(s[0])) && isDigit(s[len(s)-1]) && json.Valid([]byte(s))
+}
 
 // scalar types a text value: a JSON number, true/false, else the text.
 func scalar(s string) any {
@@ -67,7 +70,7 @@ func scalar(s string) any {
 		return true
 	case s == "false":
 		return false
-	case jsonNumberRE.MatchString(s):
+	case isJSONNumber(s):
 		return json.Number(s)
 	}
 	return s
