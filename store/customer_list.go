@@ -88,14 +88,16 @@ func (s *Store) listCustomers(ctx context.Context, workspaceID int64, q Customer
 // export to the next, and it is the cheapest walk: customers come from a
 // range of the primary key and their memberships sit together in theirs,
 // where the list's default, last_seen, visits both at random (three times
-// the database time at 1M customers; docs/benchmarks-query.md). It reads keyset batches of customers without
-// their memberships, then each batch's memberships in one statement, with
-// project names and colours from one look-up: building the memberships as
-// JSON per customer in SQL made the export three times slower. Everything
-// runs in one repeatable-read transaction, so the export is one consistent
-// snapshot. The next batch is read while fn handles the current one, so the
-// database and the caller's encoding overlap; two batches are held at
-// most. An error from fn stops the export and is returned as is.
+// the database time at 1M customers; docs/benchmarks-query.md).
+//
+// It reads keyset batches of customers without their memberships, then
+// each batch's memberships in one statement, with project names and colours
+// from one look-up: building the memberships as JSON per customer in SQL
+// made the export three times slower. Everything runs in one
+// repeatable-read transaction, so the export is one consistent snapshot.
+// The next batch is read while fn handles the current one, so the database
+// and the caller's encoding overlap; two batches are held at most. An error
+// from fn stops the export and is returned as is.
 func (s *Store) ExportCustomers(ctx context.Context, workspaceID int64, f filter.Filter, now time.Time, fn func(Customer) error) error {
 	var fnErr error
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{BeginQuery: readBegin}, func(tx pgx.Tx) error {
