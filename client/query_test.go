@@ -229,7 +229,36 @@ func TestExport(t *testing.T) {
 		t.Errorf("csv = %q", rows)
 	}
 
-	rc, err = a.Export(ctx(t), filter.Filter{MinProjects: 2}, client.FormatJSONL)
+	// Without a sort, export is by id (oldest first): Alice was created
+	// first. With sort=last_seen it is the order of the customer list.
+	for _, tc := range []struct {
+		sort filter.Sort
+		want string
+	}{
+		{filter.Sort{}, "alice@example.com bob@example.com"},
+		{filter.Sort{Key: filter.SortLastSeen}, "bob@example.com alice@example.com"},
+	} {
+		got := exportJSONL(t, a, filter.Filter{MinProjects: 2, Sort: tc.sort})
+		if emails(got) != tc.want {
+			t.Errorf("jsonl sort %q = %s, want %s", tc.sort.Key, emails(got), tc.want)
+		}
+		for _, c := range got {
+			if c.Email == "alice@example.com" && len(c.Projects) != 3 {
+				t.Errorf("alice in jsonl = %+v", c)
+			}
+		}
+	}
+
+	_, err = a.Export(ctx(t), filter.Filter{}, "xml")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Field != "format" {
+		t.Errorf("bad format: %v", err)
+	}
+}
+
+func exportJSONL(t *testing.T, a *client.Client, f filter.Filter) []client.Customer {
+	t.Helper()
+	rc, err := a.Export(ctx(t), f, client.FormatJSONL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,15 +275,7 @@ func TestExport(t *testing.T) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if emails(got) != "bob@example.com alice@example.com" || len(got[1].Projects) != 3 {
-		t.Errorf("jsonl = %+v", got)
-	}
-
-	_, err = a.Export(ctx(t), filter.Filter{}, "xml")
-	var ae *client.APIError
-	if !errors.As(err, &ae) || ae.Status != 400 || ae.Field != "format" {
-		t.Errorf("bad format: %v", err)
-	}
+	return got
 }
 
 // Export streams: a large export is read as it is written, and closing
