@@ -255,6 +255,14 @@ func TestEveryRouteRefusesUnknownQueryParameters(t *testing.T) {
 		if r.Status != http.StatusBadRequest || r.Body["field"] != "grce" {
 			t.Errorf("%s?grce=0s: %d %s, want a 400 naming grce", pattern, r.Status, r.Raw)
 		}
+		// A pair the query parser would drop must not read as absent:
+		// ?project=a; is not "no project".
+		for _, bad := range []string{"?x=1;", "?x=%zz", "?x=1%"} {
+			r := e.do(method, path+bad, token, nil)
+			if r.Status != http.StatusBadRequest || r.Body["field"] != "query" {
+				t.Errorf("%s%s: %d %s, want a 400 naming the query", pattern, bad, r.Status, r.Raw)
+			}
+		}
 	}
 	if n := len(e.do("GET", "/v1/projects/"+slug+"/keys", e.admin, nil).Body["keys"].([]any)); n != 1 {
 		t.Fatalf("%d keys after refused calls, want 1", n)

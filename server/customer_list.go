@@ -55,6 +55,19 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// checkQuery refuses a query string that does not parse and parameters
+// other than known ones. url.Values drops a pair it cannot parse (a bad
+// %-escape, a ';' separator) without a word, so ?project=a%zz would
+// otherwise read as no project filter at all, and a DELETE meant for one
+// project would erase the customer everywhere.
+func checkQuery(raw string, known []string) error {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return badField("query", "the query string does not parse (%v): separate parameters with & and percent-encode %%, & and ; inside values (%%25, %%26, %%3B)", err)
+	}
+	return onlyParams(q, known...)
+}
+
 // onlyParams refuses query parameters other than known ones, so a typo
 // (--stauts) is an error rather than a silently wider result.
 func onlyParams(q url.Values, known ...string) error {

@@ -45,6 +45,17 @@ func TestForgetOneProject(t *testing.T) {
 	t.Parallel()
 	p := newPortfolio(t)
 	bob := p.customer("bob@example.com")
+	// A project scope the query parser cannot read is refused, not read
+	// as no scope (which would erase Bob everywhere).
+	for _, q := range []string{"?project=app-b;", "?project=app-b%", "?project=app%zzb"} {
+		r := p.do("DELETE", "/v1/customers/bob@example.com"+q, p.admin, nil).must(t, http.StatusBadRequest)
+		if r.Body["field"] != "query" {
+			t.Fatalf("%s: %s", q, r.Raw)
+		}
+	}
+	if c := p.customer("bob@example.com"); c.ProjectCount != bob.ProjectCount || len(c.Projects) != len(bob.Projects) {
+		t.Fatalf("after refused deletes: %+v", c)
+	}
 	r := p.do("DELETE", "/v1/customers/bob@example.com?project=app-b", p.admin, nil).must(t, http.StatusOK)
 	if string(r.Raw) != "{\"deleted\":true,\"customer_deleted\":false,\"suppressed\":false}\n" {
 		t.Fatalf("reply %s", r.Raw)

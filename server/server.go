@@ -238,7 +238,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if !rt.anyQuery {
-			if err := onlyParams(r.URL.Query(), rt.query...); err != nil {
+			if err := checkQuery(r.URL.RawQuery, rt.query); err != nil {
 				s.writeError(rec, r, err)
 				return
 			}
