@@ -21,12 +21,36 @@ import (
 // initdb creates the cluster in a scratch directory and renames it into
 // place, so a crash half-way never leaves a half-made cluster that a later
 // start would try to use.
+//
+// The cluster collates in C (byte order: fast, and the same on every
+// machine) but classifies characters in C.UTF-8 where the system has it,
+// so lower(), ILIKE and pg_trgm know that Ë is the upper case of ë: in
+// LC_CTYPE C they fold ASCII only, and a search for "ZOË" missed "Zoë".
+// Without C.UTF-8 (some older systems) it falls back to C, with a warning.
 func (c *Cluster) initdb(ctx context.Context) error {
+	err := c.initdbWith(ctx, "C.UTF-8")
+	var le *localeError
+	if errors.As(err, &le) {
+		c.log.Warn("no C.UTF-8 locale here: this cluster's lower() and case-insensitive search fold ASCII letters only", "err", err)
+		err = c.initdbWith(ctx, "C")
+	}
+	return err
+}
+
+// localeError is initdb refusing a locale the system does not have.
+type localeError struct{ err error }
+
+func (e *localeError) Error() string { return e.err.Error() }
+func (e *localeError) Unwrap() error { return e.err }
+
+// initdbWith runs initdb (or copies its cached result) with LC_CTYPE
+// ctype.
+func (c *Cluster) initdbWith(ctx context.Context, ctype string) error {
 	tmp := c.dataDir + ".initdb"
 	if err := os.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("initdb: remove leftover %s: %w", tmp, err)
 	}
-	args := []string{"-D", tmp, "-U", User, "-E", "UTF8", "--locale=C",
+	args := []string{"-D", tmp, "-U", User, "-E", "UTF8", "--locale=C", "--lc-ctype=" + ctype,
 		"--auth-local=trust", "--auth-host=reject", "--no-instructions"}
 	began := time.Now()
 	cached := c.cachePath(args[2:])
@@ -65,7 +89,11 @@ func (c *Cluster) initdb(ctx context.Context) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.credential()}
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("initdb %s: %w\n%s", c.dataDir, err, strings.TrimSpace(string(out)))
+			err = fmt.Errorf("initdb %s: %w\n%s", c.dataDir, err, strings.TrimSpace(string(out)))
+			if strings.Contains(string(out), "invalid locale name") {
+				return &localeError{err: err}
+			}
+			return err
 		}
 		if cached != "" {
 			c.fillCache(tmp, cached)
@@ -74,7 +102,7 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	if err := os.Rename(tmp, c.dataDir); err != nil {
 		return fmt.Errorf("initdb: %w", err)
 	}
-	c.log.Info("created PostgreSQL cluster", "data_dir", c.dataDir, "version", c.bin.major,
+	c.log.Info("created PostgreSQL cluster", "data_dir", c.dataDir, "version", c.bin.major, "lc_ctype", ctype,
 		"from_cache", fromCache, "took", time.Since(began).Round(time.Millisecond))
 	return nil
 }

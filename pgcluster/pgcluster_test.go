@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -110,12 +111,21 @@ func TestStartStopReuse(t *testing.T) {
 
 	c := start(t, pgcluster.Options{Dir: dir, InitCache: "-"})
 	conn := connect(t, c)
-	var user, enc, collate string
-	if err := conn.QueryRow(ctx, "SELECT current_user, pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()").Scan(&user, &enc, &collate); err != nil {
+	var user, enc, collate, ctype, lowered string
+	if err := conn.QueryRow(ctx, "SELECT current_user, pg_encoding_to_char(encoding), datcollate, datctype, lower('ZOË') FROM pg_database WHERE datname = current_database()").Scan(&user, &enc, &collate, &ctype, &lowered); err != nil {
 		t.Fatal(err)
 	}
 	if user != pgcluster.User || enc != "UTF8" || collate != "C" {
 		t.Errorf("user, encoding, collation = %q, %q, %q; want %q, UTF8, C", user, enc, collate, pgcluster.User)
+	}
+	// Characters are classified in C.UTF-8 where the system has it (it
+	// falls back to C where not), so lower() knows every letter.
+	wantCtype, wantLower := "C", "zoË"
+	if out, err := osexec.Command("locale", "-a").Output(); err == nil && strings.Contains(strings.ToLower(string(out)), "c.utf8") {
+		wantCtype, wantLower = "C.UTF-8", "zoë"
+	}
+	if ctype != wantCtype || lowered != wantLower {
+		t.Errorf("ctype %q, lower('ZOË') = %q; want %q, %q", ctype, lowered, wantCtype, wantLower)
 	}
 	var listen string
 	if err := conn.QueryRow(ctx, "SHOW listen_addresses").Scan(&listen); err != nil || listen != "" {

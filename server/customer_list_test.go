@@ -489,3 +489,27 @@ func TestSearchFindsEitherSpellingOfAnAccent(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseInsensitiveBeyondASCII: q and the where-operator ~ ignore the
+// case of every letter, not only of A-Z (the managed cluster classifies
+// characters in C.UTF-8; in C, "ZOË" missed "Zoë").
+func TestCaseInsensitiveBeyondASCII(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	e.identify(key, map[string]any{"email": "zoe@x.io", "name": "Zoë Brontë", "params": map[string]any{"city": "Łódź"}})
+	e.identify(key, map[string]any{"email": "max@x.io", "name": "Max Other", "params": map[string]any{"city": "Lodz"}})
+	for _, tc := range []struct {
+		name string
+		q    url.Values
+	}{
+		{"q upper case", url.Values{"q": {"ZOË"}}},
+		{"q mixed case", url.Values{"q": {"bRONTË"}}},
+		{"~ upper case", url.Values{"where": {"city~ŁÓDŹ"}}},
+	} {
+		got := people(e.list("/v1/customers", tc.q).Customers)
+		if strings.Join(got, ",") != "zoe" {
+			t.Errorf("%s (%v): %v, want [zoe]", tc.name, tc.q, got)
+		}
+	}
+}
