@@ -333,3 +333,41 @@ func TestImportDryRunChecksWithTheImportRules(t *testing.T) {
 	}
 	e.do("POST", "/v1/projects/"+slug+"/batch?dry_run=maybe", e.admin, body).must(t, http.StatusBadRequest)
 }
+
+// TestImportDryRunAnswersAsARealRunWould: what only the stored data can
+// tell — a message id seen before or twice in the batch, a suppressed
+// email, params that would merge past a membership's bounds — is counted
+// by a dry run as the real run counts it, and the dry run stores nothing.
+func TestImportDryRunAnswersAsARealRunWould(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, key := e.project("App")
+	full := map[string]any{}
+	for i := range 100 {
+		full[fmt.Sprintf("k%d", i)] = i
+	}
+	e.identify(key, map[string]any{"email": "seen@x.io", "message_id": "m-seen"})
+	e.identify(key, map[string]any{"email": "full@x.io", "params": full})
+	e.do("DELETE", "/v1/customers/gone@x.io?suppress=true", e.admin, nil).must(t, http.StatusOK)
+	body := `{"items":[{"email":"new@x.io","message_id":"m-new"},{"email":"new@x.io","message_id":"m-new"},` +
+		`{"email":"seen@x.io","message_id":"m-seen"},{"email":"gone@x.io"},{"email":"full@x.io","params":{"extra":1}},{"email":"nope"}]}`
+	tables := []string{"customers", "memberships", "events", "message_ids"}
+	before := map[string]int{}
+	for _, table := range tables {
+		before[table] = e.count(table)
+	}
+	dry := e.do("POST", "/v1/projects/"+slug+"/batch?dry_run=true", e.admin, body).must(t, http.StatusOK)
+	for _, table := range tables {
+		if n := e.count(table); n != before[table] {
+			t.Errorf("%s: %d rows after a dry run, %d before", table, n, before[table])
+		}
+	}
+	real := e.do("POST", "/v1/projects/"+slug+"/batch", e.admin, body).must(t, http.StatusOK)
+	if string(dry.Raw) != string(real.Raw) {
+		t.Errorf("dry run answered %s, the real run %s", dry.Raw, real.Raw)
+	}
+	want := `{"accepted":1,"duplicates":2,"suppressed":1,"rejected":[{"index":4,"field":"params"`
+	if !strings.HasPrefix(string(real.Raw), want) {
+		t.Errorf("real run %s, want it to start %s", real.Raw, want)
+	}
+}

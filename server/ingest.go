@@ -172,7 +172,7 @@ func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	owner := store.KeyOwner{WorkspaceID: ws, ProjectID: p.ID}
 	if dryRun {
-		return checkBatch(w, owner, body, s.now())
+		return s.checkBatch(w, r, owner, body)
 	}
 	return s.applyBatch(w, r, owner, body)
 }
@@ -181,14 +181,22 @@ func (s *Server) projectBatch(w http.ResponseWriter, r *http.Request) error {
 // (tinycrm import --dry-run), by exactly the rules a real import meets.
 const paramDryRun = "dry_run"
 
-// checkBatch answers a dry run: Accepted counts the items that would be
-// applied; nothing is written.
-func checkBatch(w http.ResponseWriter, owner store.KeyOwner, body []byte, now time.Time) error {
-	writes, _, reply, err := batchWrites(owner, body, now)
+// checkBatch answers a dry run with the reply a real run would get now:
+// the valid items are applied in a transaction that is rolled back
+// (store.CheckWrites), so message ids seen before count as duplicates,
+// suppressed emails as suppressed, and params that would merge past a
+// membership's bounds as rejected. Nothing is written, counted or logged
+// as ingest.
+func (s *Server) checkBatch(w http.ResponseWriter, r *http.Request, owner store.KeyOwner, body []byte) error {
+	writes, index, reply, err := batchWrites(owner, body, s.now())
 	if err != nil {
 		return err
 	}
-	reply.Accepted = len(writes)
+	results, err := s.store.CheckWrites(r.Context(), writes)
+	if err != nil {
+		return err
+	}
+	s.tally(r.Context(), &reply, results, index)
 	writeJSON(w, http.StatusOK, reply)
 	return nil
 }
@@ -207,7 +215,8 @@ func (s *Server) applyBatch(w http.ResponseWriter, r *http.Request, owner store.
 		return err
 	}
 	s.activity.add(writes, results, s.now())
-	s.tally(r.Context(), &reply, writes, results, index)
+	s.countOutcomes(writes, results)
+	s.tally(r.Context(), &reply, results, index)
 	writeJSON(w, http.StatusOK, reply)
 	return nil
 }
@@ -254,14 +263,11 @@ func batchWrites(owner store.KeyOwner, body []byte, now time.Time) ([]store.Writ
 	return writes, index, reply, nil
 }
 
-// tally adds a batch's outcomes to its reply (and the metrics): result j
-// belongs to request item index[j]. A write that failed alone is reported
-// as rejected, to be retried. Rejections end up in item order.
-func (s *Server) tally(ctx context.Context, reply *batchReply, writes []store.Write, results []store.Result, index []int) {
+// tally adds a batch's outcomes to its reply: result j belongs to request
+// item index[j]. A write that failed alone is reported as rejected, to be
+// retried. Rejections end up in item order.
+func (s *Server) tally(ctx context.Context, reply *batchReply, results []store.Result, index []int) {
 	for j, res := range results {
-		if !writes[j].Ping {
-			s.countOutcome(res.Outcome)
-		}
 		switch res.Outcome {
 		case store.Applied:
 			reply.Accepted++
@@ -303,6 +309,16 @@ func rejection(i int, err error) rejectedItem {
 		return rejectedItem{Index: i, Field: p.Field, Error: p.Error()}
 	}
 	return rejectedItem{Index: i, Error: err.Error()}
+}
+
+// countOutcomes counts the outcomes of applied identifies (not pings) in
+// the metrics.
+func (s *Server) countOutcomes(writes []store.Write, results []store.Result) {
+	for j, res := range results {
+		if !writes[j].Ping {
+			s.countOutcome(res.Outcome)
+		}
+	}
 }
 
 func (s *Server) countOutcome(o store.Outcome) {

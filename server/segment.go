@@ -239,7 +239,8 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 		s.activity.add(chunk, res, s.now())
 		results = append(results, res...)
 	}
-	s.tally(ctx, &reply.batchReply, writes, results, index)
+	s.countOutcomes(writes, results)
+	s.tally(ctx, &reply.batchReply, results, index)
 	if err := s.store.RememberSegmentUsers(ctx, people.learnt); err != nil {
 		return err
 	}

@@ -65,6 +65,20 @@ const maxAttempts = 4
 // is known to be committed: ErrUnavailable when the database is unreachable
 // or the commit's outcome is unknown.
 func (s *Store) ApplyWrites(ctx context.Context, writes []Write) ([]Result, error) {
+	return s.applyWrites(ctx, writes, true)
+}
+
+// CheckWrites is ApplyWrites rolled back: each write's outcome is the one
+// ApplyWrites would report now (a message id seen before is a Duplicate, a
+// suppressed email Suppressed, params that would merge past a
+// membership's bounds Failed), and nothing is stored. It takes the same
+// row locks for the length of its transaction.
+func (s *Store) CheckWrites(ctx context.Context, writes []Write) ([]Result, error) {
+	return s.applyWrites(ctx, writes, false)
+}
+
+// applyWrites applies writes, and commits them when commit is set.
+func (s *Store) applyWrites(ctx context.Context, writes []Write, commit bool) ([]Result, error) {
 	results := make([]Result, len(writes))
 	var identifies, pings []int
 	for i, w := range writes {
@@ -81,7 +95,7 @@ func (s *Store) ApplyWrites(ctx context.Context, writes []Write) ([]Result, erro
 		if len(group.idx) == 0 {
 			continue
 		}
-		if err := s.applyIsolating(ctx, writes, group.idx, results, group.apply); err != nil {
+		if err := s.applyIsolating(ctx, writes, group.idx, results, group.apply, commit); err != nil {
 			return nil, err
 		}
 	}
@@ -93,8 +107,8 @@ type applyFunc func(context.Context, pgx.Tx, []Write, []int, []Result) error
 // applyIsolating runs apply on idx in one transaction; if that fails for a
 // reason other than the database being unavailable, it runs each write alone
 // and marks the ones that still fail.
-func (s *Store) applyIsolating(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
-	err := s.inTx(ctx, writes, idx, results, apply)
+func (s *Store) applyIsolating(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc, commit bool) error {
+	err := s.inTx(ctx, writes, idx, results, apply, commit)
 	if err == nil {
 		return nil
 	}
@@ -102,7 +116,7 @@ func (s *Store) applyIsolating(ctx context.Context, writes []Write, idx []int, r
 		return translate("apply writes", err)
 	}
 	for _, i := range idx {
-		err := s.inTx(ctx, writes, []int{i}, results, apply)
+		err := s.inTx(ctx, writes, []int{i}, results, apply, commit)
 		switch {
 		case err == nil:
 		case isUnavailable(err) || ctx.Err() != nil:
@@ -114,11 +128,12 @@ func (s *Store) applyIsolating(ctx context.Context, writes []Write, idx []int, r
 	return nil
 }
 
-// inTx runs apply in a transaction, retrying lost lock races.
-func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
+// inTx runs apply in a transaction, retrying lost lock races, and commits
+// it when commit is set (else rolls it back).
+func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc, commit bool) error {
 	var err error
 	for range maxAttempts {
-		err = s.inTxOnce(ctx, writes, idx, results, apply)
+		err = s.inTxOnce(ctx, writes, idx, results, apply, commit)
 		if err == nil || !isRetryable(err) {
 			return err
 		}
@@ -150,7 +165,7 @@ func (s *Store) inTx(ctx context.Context, writes []Write, idx []int, results []R
 // against 251-275.
 const ingestBegin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 
-func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc) error {
+func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results []Result, apply applyFunc, commit bool) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: ingestBegin})
 	if err != nil {
 		return err
@@ -158,6 +173,9 @@ func (s *Store) inTxOnce(ctx context.Context, writes []Write, idx []int, results
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := apply(ctx, tx, writes, idx, results); err != nil {
 		return err
+	}
+	if !commit {
+		return nil
 	}
 	if err := tx.Commit(ctx); err != nil {
 		// A failed COMMIT on a broken connection has an unknown outcome:
