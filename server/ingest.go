@@ -248,13 +248,7 @@ func batchWrites(owner store.KeyOwner, body []byte, now time.Time) ([]store.Writ
 			write, err = writeFor(item, owner, now)
 		}
 		if err != nil {
-			rej := rejection(i, err)
-			if rej.Field == "body" {
-				// The item itself, not the request body, is at fault.
-				rej.Field = fmt.Sprintf("items[%d]", i)
-				rej.Error = rej.Field + strings.TrimPrefix(rej.Error, "body")
-			}
-			reply.Rejected = append(reply.Rejected, rej)
+			reply.Rejected = append(reply.Rejected, itemRejection("items", i, err))
 			continue
 		}
 		writes = append(writes, write)
@@ -301,6 +295,17 @@ func refusal(err error) error {
 		return badField("params", "%s", pl.Error())
 	}
 	return err
+}
+
+// itemRejection is rejection for item i of the request's list: a fault
+// of the whole item is named as list[i], not as the request body.
+func itemRejection(list string, i int, err error) rejectedItem {
+	rej := rejection(i, err)
+	if rej.Field == "body" {
+		rej.Field = fmt.Sprintf("%s[%d]", list, i)
+		rej.Error = rej.Field + strings.TrimPrefix(rej.Error, "body")
+	}
+	return rej
 }
 
 func rejection(i int, err error) rejectedItem {

@@ -219,7 +219,7 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 			write, err = people.write(msg, now)
 		}
 		if err != nil {
-			reply.Rejected = append(reply.Rejected, rejection(i, err))
+			reply.Rejected = append(reply.Rejected, itemRejection("batch", i, err))
 			continue
 		}
 		writes = append(writes, write)
@@ -251,7 +251,8 @@ func (s *Server) segmentBatch(w http.ResponseWriter, r *http.Request) error {
 // parseSegmentItem decodes one batch item.
 func parseSegmentItem(raw json.RawMessage, sentAt *string, batchCtx *segmentContext, now time.Time) (segmentMsg, error) {
 	if len(raw) > maxSegmentCall {
-		return segmentMsg{}, problemf(http.StatusBadRequest, "item is %d bytes; the limit is %d per call", len(raw), maxSegmentCall)
+		// A field, so the reply says "fix it", not "retry it" (docs/api.md).
+		return segmentMsg{}, badField("body", "item is %d bytes; the limit is %d per call", len(raw), maxSegmentCall)
 	}
 	var call segmentCall
 	if err := decodeLenient(raw, &call); err != nil {

@@ -429,7 +429,8 @@ func TestSegmentSizeLimits(t *testing.T) {
 	// An item over 32 KiB in a batch within the limit is reported alone.
 	r = e.segment("batch", key, map[string]any{"batch": []any{identify(33 << 10), identify(10)}}).must(t, http.StatusOK)
 	if r.Body["accepted"] != 1.0 || len(r.Body["rejected"].([]any)) != 1 ||
-		!strings.Contains(r.Body["rejected"].([]any)[0].(map[string]any)["error"].(string), "per call") {
+		!strings.Contains(r.Body["rejected"].([]any)[0].(map[string]any)["error"].(string), "per call") ||
+		r.Body["rejected"].([]any)[0].(map[string]any)["field"] != "batch[0]" {
 		t.Fatalf("batch reply %s", r.Raw)
 	}
 	// Just under the limit is fine.
