@@ -268,3 +268,30 @@ func TestEveryRouteRefusesUnknownQueryParameters(t *testing.T) {
 		t.Fatalf("%d keys after refused calls, want 1", n)
 	}
 }
+
+// TestWrongMethodIs405WithAllow: a path the API serves, asked with a
+// method it does not take, is a 405 naming the methods it does; a path it
+// does not serve is a 404.
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slug, key := e.project("App")
+	for _, tc := range []struct {
+		method, path, token, allow string
+	}{
+		{"GET", "/v1/identify", key, "OPTIONS, POST"},
+		{"PUT", "/v1/projects", e.admin, "GET, POST"},
+		{"POST", "/v1/projects/" + slug, e.admin, "DELETE, GET, PATCH"},
+		{"DELETE", "/v1/stats", e.admin, "GET"},
+	} {
+		r := e.do(tc.method, tc.path, tc.token, nil)
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != tc.allow ||
+			r.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d, Allow %q, %s; want 405, Allow %q", tc.method, tc.path, r.Status,
+				r.Header.Get("Allow"), r.Header.Get("Content-Type"), tc.allow)
+		}
+	}
+	if r := e.do("GET", "/v1/nothing", e.admin, nil); r.Status != http.StatusNotFound || r.Header.Get("Allow") != "" {
+		t.Errorf("GET /v1/nothing: %d, Allow %q; want 404", r.Status, r.Header.Get("Allow"))
+	}
+}

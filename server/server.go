@@ -91,9 +91,29 @@ func New(o Options) (*Server, error) {
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowed(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, problemf(http.StatusMethodNotAllowed, "%s %s is not an endpoint; %s is (%s)",
+				r.Method, r.URL.Path, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		s.writeError(w, r, problemf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return s, nil
+}
+
+// allowed lists the methods the route table serves for r's path, for a
+// 405's Allow header; none when the path is no endpoint at all. (The mux
+// would answer 405 itself, but the catch-all "/" matches first.)
+func (s *Server) allowed(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodOptions, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // ServeHTTP implements http.Handler.
