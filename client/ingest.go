@@ -183,6 +183,13 @@ func (c *Client) batch(ctx context.Context, op, path string, query url.Values, i
 			local = append(local, Rejection{Index: i, Error: fmt.Sprintf("cannot be encoded as JSON: %v", err)})
 			continue
 		}
+		if overhead+len(enc) > MaxBatchBytes {
+			// No request could carry it: sent alone it would be a 413
+			// that stops the items after it.
+			field := bulkiest(it, len(enc))
+			local = append(local, Rejection{Index: i, Field: field, Error: fmt.Sprintf("%s: the item is %d bytes as JSON, more than a request carries (%d); params hold at most 16 KiB", field, len(enc), MaxBatchBytes)})
+			continue
+		}
 		if len(index) > 0 && (len(index) == MaxBatchItems || buf.Len()+1+len(enc)+2 > MaxBatchBytes) {
 			if err := flush(); err != nil {
 				return total.finish(local, index[0]), err
@@ -204,6 +211,20 @@ func (c *Client) batch(ctx context.Context, op, path string, query url.Values, i
 		}
 	}
 	return total.finish(local, len(items)), nil
+}
+
+// bulkiest names the field that makes an item of size bytes big: a text
+// field holding most of it, or else params.
+func bulkiest(id Identify, size int) string {
+	for _, f := range []struct {
+		name string
+		text string
+	}{{"email", id.Email}, {"name", id.Name}, {"status", id.Status}, {"message_id", id.MessageID}} {
+		if 2*len(f.text) > size {
+			return f.name
+		}
+	}
+	return "params"
 }
 
 // finish completes a batch result whose items from index first on were not

@@ -124,6 +124,32 @@ func TestBatchSplits(t *testing.T) {
 	}
 }
 
+// An item no request could carry is rejected by index without a request,
+// and the items after it still land.
+func TestBatchRejectsAnItemTooBigForAnyRequest(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	items := []client.Identify{
+		{Email: "h1@example.com"},
+		{Email: "h2@example.com", Params: map[string]any{"blob": strings.Repeat("a", 5<<20)}},
+		{Email: "h3@example.com"},
+		{Email: "h4@example.com", Name: strings.Repeat("n", 5<<20)},
+		{Email: "h5@example.com"},
+	}
+	res, err := e.client(key).Batch(ctx(t), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 3 || len(res.Rejected) != 2 || res.Rejected[0].Index != 1 || res.Rejected[0].Field != "params" ||
+		res.Rejected[1].Index != 3 || res.Rejected[1].Field != "name" {
+		t.Fatalf("batch = %+v", res)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 3 {
+		t.Errorf("%d customers, want 3", n)
+	}
+}
+
 // SPEC §10, through the client.
 func TestReferenceScenario(t *testing.T) {
 	t.Parallel()

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -79,6 +80,7 @@ type Queue struct {
 	pending  []Identify
 	inflight int
 	closed   bool
+	drained  bool // Close gave up and reported what was pending
 
 	wake   chan struct{} // a full batch is waiting
 	sender chan struct{} // held by whoever is sending: one batch at a time
@@ -119,6 +121,11 @@ func NewQueue(c *Client, o QueueOptions) *Queue {
 // A zero Timestamp is set to now (this machine's clock), so a call that
 // waits in the queue, say while the server is down, still records when it
 // happened rather than when it arrived, and never overwrites newer state.
+//
+// Params are taken as they are now: each value is encoded to JSON here
+// (OnDrop sees them as json.RawMessage), so the caller may change or reuse
+// the map and its values at once. A value that is not valid UTF-8 or
+// cannot be encoded is dropped here, as a *RejectedError.
 func (q *Queue) Enqueue(item Identify) bool {
 	if item.MessageID == "" {
 		item.MessageID = NewMessageID()
@@ -126,9 +133,13 @@ func (q *Queue) Enqueue(item Identify) bool {
 	if item.Timestamp.IsZero() {
 		item.Timestamp = time.Now()
 	}
+	params, bad := frozen(item)
+	item.Params = params
 	q.mu.Lock()
 	var why error
 	switch {
+	case bad != nil:
+		why = bad
 	case q.closed:
 		why = ErrQueueClosed
 	case len(q.pending)+q.inflight >= q.opts.MaxQueued:
@@ -148,6 +159,27 @@ func (q *Queue) Enqueue(item Identify) bool {
 	q.mu.Unlock()
 	q.drop(item, why)
 	return false
+}
+
+// frozen returns item's params with every value encoded as JSON, or the
+// rejection of an item whose text is not valid UTF-8 or whose params
+// cannot be encoded.
+func frozen(item Identify) (map[string]any, error) {
+	if field := invalidText(item); field != "" {
+		return item.Params, &RejectedError{Field: field, Message: field + ": is not valid UTF-8"}
+	}
+	if item.Params == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(item.Params))
+	for k, v := range item.Params {
+		enc, err := json.Marshal(v)
+		if err != nil {
+			return item.Params, &RejectedError{Field: "params." + k, Message: fmt.Sprintf("params.%s: cannot be encoded as JSON: %v", k, err)}
+		}
+		out[k] = json.RawMessage(enc)
+	}
+	return out, nil
 }
 
 // Len returns the number of items held: waiting or being sent.
@@ -194,11 +226,16 @@ func (q *Queue) Close(ctx context.Context) error {
 		wait = min(2*wait, maxQueueBackoff)
 	}
 	q.mu.Lock()
-	left := q.pending
+	left, sending := q.pending, q.inflight
 	q.pending = nil
+	q.drained = true
 	q.mu.Unlock()
 	for _, it := range left {
 		q.drop(it, fmt.Errorf("%w: %w", ErrNotSent, ctx.Err()))
+	}
+	if sending > 0 {
+		// A Flush still holds them; send reports them if they fail.
+		return fmt.Errorf("close queue: %d items not sent, %d still being sent by a Flush: %w", len(left), sending, ctx.Err())
 	}
 	return fmt.Errorf("close queue: %d items not sent: %w", len(left), ctx.Err())
 }
@@ -276,15 +313,26 @@ func (q *Queue) send(ctx context.Context, all bool) error {
 		}
 		q.mu.Lock()
 		q.inflight -= n
-		if err != nil && retryable(err) {
+		retry := err != nil && retryable(err)
+		if retry && !q.drained {
 			q.pending = append(chunk[done:], q.pending...)
 			q.mu.Unlock()
 			return err
 		}
+		drained := q.drained
 		q.mu.Unlock()
 		if err != nil {
+			why := err
+			if retry && drained {
+				// Close has given up meanwhile: nobody would send
+				// them again.
+				why = fmt.Errorf("%w: %w", ErrNotSent, err)
+			}
 			for _, it := range chunk[done:] {
-				q.drop(it, err)
+				q.drop(it, why)
+			}
+			if retry {
+				return err
 			}
 		}
 	}

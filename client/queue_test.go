@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -272,5 +274,84 @@ func TestQueueNoGoroutineLeak(t *testing.T) {
 	if after := settle(before); after > before {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines before, %d after:\n%s", before, after, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// Close giving up while a Flush holds a failing batch: the batch's items
+// are reported to OnDrop when it fails, not put back in a queue nobody
+// will send again.
+func TestQueueCloseDuringFlushReportsEveryItem(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int32
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		time.Sleep(50 * time.Millisecond)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	var d drops
+	c := client.New("tcrm_pk_whatever", client.WithBaseURL(failing.URL), client.WithRetries(3),
+		client.WithBackoff(100*time.Millisecond, 100*time.Millisecond))
+	q := client.NewQueue(c, client.QueueOptions{FlushInterval: time.Hour, OnDrop: d.onDrop})
+	for i := range 5 {
+		q.Enqueue(client.Identify{Email: fmt.Sprintf("cf%d@example.com", i)})
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- q.Flush(context.Background()) }()
+	// Close once the Flush holds the batch (its first request is in).
+	for requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := q.Close(cctx); err == nil {
+		t.Fatal("Close succeeded against a failing server")
+	}
+	if err := <-flushed; err == nil {
+		t.Fatal("Flush succeeded against a failing server")
+	}
+	if n := d.count(client.ErrNotSent); n != 5 {
+		t.Fatalf("%d of 5 items reported as not sent (%d drops in all); %d left in the queue", n, d.len(), q.Len())
+	}
+	if q.Len() != 0 {
+		t.Fatalf("%d items left in a closed queue", q.Len())
+	}
+}
+
+// Enqueue takes params as they are when it is called: changing the map
+// afterwards changes nothing that is sent (and is no data race).
+func TestQueueTakesParamsAtEnqueue(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"accepted":1,"duplicates":0,"rejected":[]}`)
+	}))
+	defer srv.Close()
+	var d drops
+	q := client.NewQueue(client.New("tcrm_pk_whatever", client.WithBaseURL(srv.URL)),
+		client.QueueOptions{FlushInterval: time.Hour, OnDrop: d.onDrop})
+	p := map[string]any{"plan": "free", "tags": []any{"a"}}
+	q.Enqueue(client.Identify{Email: "alias@example.com", Params: p})
+	p["plan"] = "pro"
+	p["tags"].([]any)[0] = "b"
+	// Not UTF-8: refused at once, not later in a batch.
+	if q.Enqueue(client.Identify{Email: "bad@example.com", Params: map[string]any{"x": "\xff"}}) {
+		t.Error("an item with invalid UTF-8 params was taken")
+	}
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 1 || !strings.Contains(bodies[0], `"plan":"free"`) || !strings.Contains(bodies[0], `"tags":["a"]`) {
+		t.Fatalf("sent %q, want the params as enqueued", bodies)
+	}
+	var rej *client.RejectedError
+	if d.len() != 1 || !errors.As(d.errs[0], &rej) || rej.Field != "params.x" {
+		t.Fatalf("drops %v, want one *RejectedError naming params.x", d.errs)
 	}
 }
