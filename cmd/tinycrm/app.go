@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -51,6 +52,10 @@ type App struct {
 	// outClosed is set once a write to stdout failed because its reader
 	// went away (EPIPE: tinycrm … | head).
 	outClosed atomic.Bool
+	// outFailed is the first write to stdout that failed for another
+	// reason (a full disk, a closed descriptor): the output is lost, and
+	// the run fails even if the command ignored the error.
+	outFailed atomic.Pointer[stdoutError]
 
 	// Global flags.
 	serverFlag, tokenFlag string
@@ -126,14 +131,17 @@ func (c colorWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// stdoutWriter is stdout as commands see it: a write that fails because
+// stdoutWriter is stdout as commands see it. A write that fails because
 // the reader went away (EPIPE, as in "tinycrm export | head -1") is
 // remembered, so the run ends quietly with exit 0 (like git and gh), and
 // returned as errStdoutClosed, which no command mistakes for a failure of
-// the server.
+// the server. Any other failed write is remembered too, so the run fails
+// (see execute) even where a command ignores the error, and returned as a
+// *stdoutError.
 type stdoutWriter struct {
 	w      io.Writer
 	closed *atomic.Bool
+	failed *atomic.Pointer[stdoutError]
 }
 
 // errStdoutClosed is the error of a write to a stdout whose reader is gone.
@@ -146,9 +154,30 @@ func (*stdoutClosedError) Unwrap() error { return syscall.EPIPE }
 
 func (s stdoutWriter) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
-	if err != nil && errors.Is(err, syscall.EPIPE) {
+	switch {
+	case err == nil:
+		return n, nil
+	case errors.Is(err, syscall.EPIPE):
 		s.closed.Store(true)
 		return n, errStdoutClosed
 	}
-	return n, err
+	se := &stdoutError{err: err}
+	s.failed.CompareAndSwap(nil, se)
+	return n, se
+}
+
+// stdoutError is a write to stdout that failed other than with EPIPE: what
+// the command printed is lost or incomplete.
+type stdoutError struct{ err error }
+
+func (e *stdoutError) Error() string { return "write to stdout: " + e.err.Error() }
+func (e *stdoutError) Unwrap() error { return e.err }
+
+// reason is why the write failed, such as "no space left on device".
+func (e *stdoutError) reason() string {
+	var pe *fs.PathError
+	if errors.As(e.err, &pe) {
+		return pe.Err.Error()
+	}
+	return e.err.Error()
 }

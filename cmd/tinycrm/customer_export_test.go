@@ -193,3 +193,39 @@ func TestClosedStdout(t *testing.T) {
 		}
 	}
 }
+
+// A stdout that cannot be written (a full disk) fails the run with one
+// line on stderr, whether or not the command looked at the error: the
+// output, such as a key shown once, is lost.
+func TestFullStdout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	key := e.project("App A", "app-a", "#e69f00")
+	e.bulk(key, 3000)
+	for _, args := range [][]string{
+		{"projects", "create", "Full Test"},
+		{"projects", "keys", "create", "app-a"},
+		{"projects", "keys", "rotate", "app-a"},
+		{"projects", "list"},
+		{"customers", "--all"},
+		{"customers", "--all", "--json"},
+		{"export"},
+		{"--help"},
+	} {
+		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := e.command(args...)
+		cmd.Stdout = full
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		full.Close()
+		const want = "tinycrm: cannot write to stdout (no space left on device), so the output is lost or incomplete; " +
+			"send stdout somewhere writable and run the command again (a new key lost with it: get another with \"tinycrm projects keys create SLUG\")\n"
+		if cmd.ProcessState.ExitCode() != 1 || stderr.String() != want {
+			t.Errorf("%v > /dev/full: %v, stderr %q; want exit 1 and %q", args, err, stderr.String(), want)
+		}
+	}
+}

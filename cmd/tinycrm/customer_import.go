@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -55,9 +56,13 @@ Columns: email (required), name, status, timestamp or created_at (RFC 3339,
 2026-03-29, "2026-03-29 10:00:00" in UTC, or Unix seconds); every other column
 becomes a param: numbers as numbers, true/false as booleans, anything else as
 text; empty cells are left out. --map COLUMN=FIELD renames a column, where FIELD
-is email, name, status, timestamp, param:NAME, or - to skip the column.
+is email, name, status, timestamp, param:NAME, or - to skip the column. The
+columns of the header need distinct names; a column with no name (such as after
+a trailing comma) is ignored, and a row with a value in it is rejected.
 
-The file is streamed (any size, constant memory) and sent in batches of 1,000.
+The file is streamed (any size, constant memory) and sent in batches of up to
+1,000 rows and 4 MiB. A row longer than 1 MiB, or whose identify call would pass
+the server's 32 KiB, is rejected.
 Each row's message id is derived from the project and the row's content, so
 running the same import again changes nothing: its rows count as duplicates.
 A rejected row is reported with its line number and the reason; the other rows
@@ -95,6 +100,10 @@ const (
 	colStatus
 	colTimestamp
 	colParam
+	// colUnnamed has no name in the header, such as after a trailing
+	// comma: its cells must be empty. (Last, so that the kinds above keep
+	// their numbers in message ids; see signature.)
+	colUnnamed
 )
 
 // column is one CSV column's meaning.
@@ -126,6 +135,7 @@ func parseField(s string) (column, bool) {
 // buildColumns gives every header column its meaning, applying --map.
 func buildColumns(header []string, maps []string, file string) ([]column, error) {
 	mapped := map[string]column{}
+	given := map[string]string{} // the --map of each mapped column
 	var order []string
 	for _, m := range maps {
 		col, field, ok := strings.Cut(m, "=")
@@ -137,8 +147,26 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 			return nil, usagef("--map %q: FIELD must be email, name, status, timestamp, param:NAME (NAME of letters, digits, _ . -) or -", clip(m))
 		}
 		key := strings.ToLower(strings.TrimSpace(col))
+		if prev, dup := given[key]; dup {
+			return nil, usagef("--map: column %q is mapped twice (%q and %q); give one --map per column", clip(strings.TrimSpace(col)), clip(prev), clip(m))
+		}
+		given[key] = m
 		mapped[key] = c
 		order = append(order, key)
+	}
+	// --map names columns by their header, so two columns of one name
+	// could be neither mapped nor skipped apart.
+	named := map[string]int{}
+	for i, h := range header {
+		key := strings.ToLower(strings.TrimSpace(h))
+		if key == "" {
+			continue
+		}
+		if j, dup := named[key]; dup {
+			return nil, fmt.Errorf("%s: columns %d (%q) and %d (%q) of the header have the same name; rename one of them in the header row",
+				file, j+1, clip(strings.TrimSpace(header[j])), i+1, clip(strings.TrimSpace(h)))
+		}
+		named[key] = i
 	}
 	cols := make([]column, len(header))
 	used := map[string]bool{}
@@ -160,7 +188,7 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 		case "timestamp", "created_at":
 			cols[i] = column{kind: colTimestamp}
 		case "":
-			return nil, fmt.Errorf("%s: column %d of the header has no name; name it, or skip it with --map", file, i+1)
+			cols[i] = column{kind: colUnnamed}
 		default:
 			if !filter.IsParamKey(h) {
 				return nil, fmt.Errorf("%s: column %q cannot be a param name (1-64 letters, digits, _ . -); rename it with --map %s or skip it with --map %s",
@@ -178,7 +206,7 @@ func buildColumns(header []string, maps []string, file string) ([]column, error)
 	for i, c := range cols {
 		var name string
 		switch c.kind {
-		case colSkip:
+		case colSkip, colUnnamed:
 			continue
 		case colEmail:
 			name = "email"
@@ -283,6 +311,9 @@ func rowIdentify(rec []string, cols []column, msgPrefix, file string) (client.Id
 	}
 	var id client.Identify
 	for i, c := range cols {
+		if c.kind == colUnnamed && strings.TrimSpace(rec[i]) != "" {
+			return client.Identify{}, rowError{fmt.Sprintf("has a value in column %d, which has no name in the header; name the column in the header row (or empty its cells)", i+1)}
+		}
 		if c.kind != colSkip && !utf8.ValidString(rec[i]) {
 			return client.Identify{}, rowError{notUTF8(c, file)}
 		}
@@ -365,6 +396,33 @@ func (s *importStats) sorted() []rejection {
 type importRow struct {
 	line int
 	item client.Identify
+	size int // item's length in JSON
+}
+
+// maxIdentifyBytes is the server's limit on one identify call (SPEC §3).
+// A row whose call is longer cannot be valid, so it is refused here, and
+// a batch is never refused whole for it.
+const maxIdentifyBytes = 32 << 10
+
+// itemSize returns the length of id in JSON, or a row error when it is
+// longer than an identify call may be, naming the row's largest cell.
+func itemSize(id client.Identify, rec, header []string, cols []column) (int, error) {
+	enc, err := json.Marshal(id)
+	if err != nil {
+		return 0, rowError{"cannot be encoded as JSON: " + err.Error()}
+	}
+	if len(enc) <= maxIdentifyBytes {
+		return len(enc), nil
+	}
+	big := -1
+	for i, c := range cols {
+		if c.kind != colSkip && (big < 0 || len(rec[i]) > len(rec[big])) {
+			big = i
+		}
+	}
+	h := strings.TrimSpace(header[big])
+	return 0, rowError{fmt.Sprintf("is %s as an identify call, over the server's limit of %d KiB; its largest cell, in column %q, has %s: shorten it, or leave the column out with --map %s",
+		byteSize(int64(len(enc))), maxIdentifyBytes>>10, clip(h), byteSize(int64(len(rec[big]))), shellQuote(clip(h)+"=-"))}
 }
 
 // countingReader counts the bytes read through it.
@@ -386,20 +444,26 @@ func runImport(ctx context.Context, o *importOptions) error {
 	}
 	defer closeIn()
 	counted := &countingReader{r: in}
-	r := csv.NewReader(counted)
+	records := newRecordReader(counted, maxRecordBytes)
+	r := csv.NewReader(records)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
+	headerTooLong := fmt.Errorf("%s: the header row is longer than %d MiB; is this a CSV file with a header row of column names?",
+		o.file, maxRecordBytes>>20)
+	switch {
+	case errors.Is(err, io.EOF) && len(records.cut) == 0:
 		return fmt.Errorf("%s is empty: expected a header row with an email column", o.file)
-	}
-	if err != nil {
+	case errors.Is(err, io.EOF):
+		return headerTooLong
+	case err != nil:
 		return fmt.Errorf("%s: cannot read the header row: %w", o.file, err)
 	}
-	header = slices.Clone(header)
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\ufeff") // a BOM from spreadsheets
+	// A cut record before the first one csv returned was the header.
+	if line, _ := r.FieldPos(0); len(records.cut) > 0 && records.cut[0].line < line {
+		return headerTooLong
 	}
+	header = slices.Clone(header)
 	cols, err := buildColumns(header, o.maps, o.file)
 	if err != nil {
 		return err
@@ -427,8 +491,12 @@ func runImport(ctx context.Context, o *importOptions) error {
 		send = c.CheckImport
 	}
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	// A batch that fails stops the import: the reader and the workers take
+	// no new rows, but requests already sent run to their end, so that
+	// every row that landed is counted (cancelled, a request's outcome would
+	// be unknown).
+	stopped, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	stats := &importStats{}
 	prog := newProgress(o.app)
 	verb := "importing"
@@ -458,13 +526,18 @@ func runImport(ctx context.Context, o *importOptions) error {
 		wg.Add(1)
 		go func(rows <-chan importRow) {
 			defer wg.Done()
-			importWorker(ctx, cancel, send, o.project, rows, stats)
+			importWorker(ctx, stopped, stop, send, o.project, rows, stats)
 		}(shards[i])
 	}
 
 	readErr := func() error {
 		for {
 			rec, err := r.Read()
+			for _, c := range records.takeCut() {
+				stats.rows.Add(1)
+				stats.reject(c.line, fmt.Sprintf("is %s long, over the %d MiB a row may take; shorten it or remove it from the file (or close a quote left open there)",
+					byteSize(c.size), maxRecordBytes>>20))
+			}
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -485,6 +558,10 @@ func runImport(ctx context.Context, o *importOptions) error {
 				continue
 			}
 			id, err := rowIdentify(rec, cols, msgPrefix, o.file)
+			var size int
+			if err == nil {
+				size, err = itemSize(id, rec, header, cols)
+			}
 			if err != nil {
 				stats.reject(line, err.Error())
 				continue
@@ -492,8 +569,8 @@ func runImport(ctx context.Context, o *importOptions) error {
 			h := fnv.New32a()
 			h.Write([]byte(strings.ToLower(strings.TrimSpace(id.Email))))
 			select {
-			case shards[h.Sum32()%importWorkers] <- importRow{line: line, item: id}:
-			case <-ctx.Done():
+			case shards[h.Sum32()%importWorkers] <- importRow{line: line, item: id, size: size}:
+			case <-stopped.Done():
 				return nil
 			}
 		}
@@ -508,13 +585,17 @@ func runImport(ctx context.Context, o *importOptions) error {
 	if readErr != nil {
 		return readErr
 	}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		landed := stats.accepted.Load() + stats.duplicates.Load()
-		return fmt.Errorf("import stopped after %s rows landed: %w; run the same command again to finish (rows already imported count as duplicates)",
-			render.Count(landed), cause)
-	}
 	if err := ctx.Err(); err != nil {
 		return context.Canceled
+	}
+	if cause := context.Cause(stopped); cause != nil {
+		landed := stats.accepted.Load() + stats.duplicates.Load() + stats.suppressed.Load()
+		if o.dryRun {
+			return &partialError{done: "dry run stopped after checking " + render.Plural(landed+stats.rejected.Load(), "row", "rows"),
+				err: cause, advice: "run it again"}
+		}
+		return &partialError{done: "import stopped after " + render.Plural(landed, "row", "rows") + " landed",
+			err: cause, advice: "run the same command again to finish (rows already imported count as duplicates)"}
 	}
 	return importSummary(o, stats)
 }
@@ -554,16 +635,24 @@ func openInput(app *App, path string) (io.Reader, int64, func(), error) {
 	return f, size, func() { f.Close() }, nil
 }
 
-// importWorker sends its rows in batches and counts the outcome. The first
-// failure of a whole batch stops the import.
+// importWorker sends its rows in batches of at most importBatch items and
+// client.MaxBatchBytes, and counts the outcome. The first failure of a
+// whole batch stops the import (stop, which ends stopped); requests are
+// made with ctx, so those in flight run to their end.
 // send is client.Import, or client.CheckImport for a dry run.
-func importWorker(ctx context.Context, stop context.CancelCauseFunc, send func(context.Context, string, []client.Identify) (client.BatchResult, error),
+func importWorker(ctx, stopped context.Context, stop context.CancelCauseFunc, send func(context.Context, string, []client.Identify) (client.BatchResult, error),
 	slug string, rows <-chan importRow, stats *importStats) {
+	// A batch's body: {"items":[…]} around its items, with commas between.
+	const overhead = len(`{"items":[]}`)
 	items := make([]client.Identify, 0, importBatch)
 	lines := make([]int, 0, importBatch)
+	body := overhead
 	flush := func() bool {
 		if len(items) == 0 {
 			return true
+		}
+		if stopped.Err() != nil {
+			return false
 		}
 		res, err := send(ctx, slug, items)
 		stats.accepted.Add(int64(res.Accepted))
@@ -580,7 +669,7 @@ func importWorker(ctx context.Context, stop context.CancelCauseFunc, send func(c
 			}
 			stats.reject(line, msg)
 		}
-		items, lines = items[:0], lines[:0]
+		items, lines, body = items[:0], lines[:0], overhead
 		if err != nil {
 			stop(err)
 			return false
@@ -588,18 +677,23 @@ func importWorker(ctx context.Context, stop context.CancelCauseFunc, send func(c
 		return true
 	}
 	for row := range rows {
-		if ctx.Err() != nil {
+		if stopped.Err() != nil {
 			continue // drain, so the reader is never stuck
+		}
+		if len(items) > 0 && body+1+row.size > client.MaxBatchBytes && !flush() {
+			continue
+		}
+		if len(items) > 0 {
+			body++ // the comma
 		}
 		items = append(items, row.item)
 		lines = append(lines, row.line)
-		if len(items) == importBatch && !flush() {
-			continue
+		body += row.size
+		if len(items) == importBatch {
+			flush()
 		}
 	}
-	if ctx.Err() == nil {
-		flush()
-	}
+	flush()
 }
 
 // importSummary prints the outcome: rejected rows on stderr, the summary

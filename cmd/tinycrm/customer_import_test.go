@@ -335,3 +335,178 @@ func TestImportNotUTF8(t *testing.T) {
 		t.Errorf("%d names with U+FFFD", n)
 	}
 }
+
+// A row too big to land is rejected like any other bad row, by line
+// number, and every other row lands: a 64 MiB cell quoted over many lines
+// (past what a record may take: it is skipped, in little memory), and a
+// 100 kB cell (past what an identify call may take).
+func TestImportOversizedRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("Mid", "mid", "#e69f00")
+	path := filepath.Join(e.home, "midhuge.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "email,name,notes")
+	line := 2
+	for i := range 3000 {
+		switch i {
+		case 1000:
+			fmt.Fprintf(w, "big@x.co,B,%s\n", strings.Repeat("y", 100<<10))
+		case 1500:
+			// Line by line: the peak RSS of a child counts its parent's.
+			fmt.Fprint(w, "huge@x.co,H,\"")
+			for range 64 << 10 {
+				fmt.Fprintln(w, strings.Repeat("x", 1023))
+			}
+			fmt.Fprintln(w, "\"")
+			line += 64 << 10
+		case 1501:
+			fmt.Fprintln(w, "not-an-email,N,ok")
+		default:
+			fmt.Fprintf(w, "m%d@mid.co,N%d,\"ok\n%d\"\n", i, i, i)
+			line++
+		}
+		line++
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if line != 3000*2+(64<<10)-1 {
+		t.Fatalf("the file ends on line %d", line)
+	}
+	const rejected = "rejected 3: line 2002: is 102.5 kB as an identify call, over the server's limit of 32 KiB; " +
+		"its largest cell, in column \"notes\", has 102.4 kB: shorten it, or leave the column out with --map notes=-; " +
+		"line 3001: is 67.1 MB long, over the 1 MiB a row may take; shorten it or remove it from the file (or close a quote left open there); " +
+		"line 68538: email: missing @\n"
+
+	dry := e.command("import", "midhuge.csv", "--project", "mid", "--dry-run")
+	out, err := dry.Output()
+	if err != nil || string(out) != "would import 2,997 rows (dry run: nothing stored), "+rejected {
+		t.Errorf("dry run: %v %q", err, out)
+	}
+	maxRSS := dry.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // KiB on Linux
+	limit := int64(100 << 20)
+	if raceEnabled {
+		limit = 400 << 20 // the race detector's shadow memory
+	}
+	if maxRSS > limit {
+		t.Errorf("peak RSS %d MiB, want under %d MiB", maxRSS>>20, limit>>20)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 0 {
+		t.Errorf("the dry run stored %d customers", n)
+	}
+	r := e.run("import", "midhuge.csv", "--project", "mid").ok(t)
+	if r.stdout != "imported 2,997 rows, "+rejected {
+		t.Errorf("import: %q\n%s", r.stdout, r.stderr)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 2997 {
+		t.Errorf("%d customers, want 2,997", n)
+	}
+	r = e.run("import", "midhuge.csv", "--project", "mid").ok(t)
+	if r.stdout != "imported 2,997 rows (2,997 duplicates), "+rejected {
+		t.Errorf("re-run: %q", r.stdout)
+	}
+}
+
+// Spreadsheets write a BOM first; a quoted first header still reads.
+func TestImportBOMQuotedHeader(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "bomq.csv", "\ufeff\"email\",\"name\"\nq1@x.co,A\n")
+	if r := e.run("import", "bomq.csv", "--project", "app-a").ok(t); r.stdout != "imported 1 row\n" {
+		t.Errorf("import: %q", r.stdout)
+	}
+}
+
+// The advice about a header works when followed: a column without a name
+// is ignored while its cells are empty, two columns of one name (which
+// --map cannot tell apart) are refused with the advice to rename one, and
+// a column mapped twice is a usage error.
+func TestImportHeaderAdvice(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	writeFile(t, e.home, "trailing.csv", "email,name,\nann@example.com,Ann,\nbob@example.com,Bob, x \n")
+	r := e.run("import", "trailing.csv", "--project", "app-a").ok(t)
+	if r.stdout != "imported 1 row, rejected 1: line 3: has a value in column 3, which has no name in the header; name the column in the header row (or empty its cells)\n" {
+		t.Errorf("trailing comma: %q", r.stdout)
+	}
+
+	writeFile(t, e.home, "emails.csv", "email,name,Email\ncat@example.com,Cat,cat2@example.com\n")
+	writeFile(t, e.home, "plans.csv", "email,plan,notes,Plan\ndan@example.com,pro,hi,team\n")
+	for _, c := range []struct {
+		file string
+		maps []string
+		want string
+	}{
+		{"emails.csv", nil, `tinycrm: emails.csv: columns 1 ("email") and 3 ("Email") of the header have the same name; rename one of them in the header row`},
+		{"emails.csv", []string{"email=-"}, `tinycrm: emails.csv: columns 1 ("email") and 3 ("Email") of the header have the same name; rename one of them in the header row`},
+		{"plans.csv", []string{"plan=-"}, `tinycrm: plans.csv: columns 2 ("plan") and 4 ("Plan") of the header have the same name; rename one of them in the header row`},
+	} {
+		args := []string{"import", c.file, "--project", "app-a"}
+		for _, m := range c.maps {
+			args = append(args, "--map", m)
+		}
+		if r := e.run(args...); r.code != 1 || r.stderr != c.want+"\n" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", args, r.code, r.stderr, c.want)
+		}
+	}
+	r = e.run("import", "plans.csv", "--project", "app-a", "--map", "notes=param:note", "--map", "Notes=-")
+	if want := `tinycrm: --map: column "Notes" is mapped twice ("notes=param:note" and "Notes=-"); give one --map per column` + "\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("mapped twice: exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, want)
+	}
+	if n := e.count(`SELECT count(*) FROM customers`); n != 1 {
+		t.Errorf("%d customers, want only ann", n)
+	}
+}
+
+// An import whose server goes away stops, saying how many rows landed:
+// exactly those stored, since the requests in flight are not abandoned.
+func TestImportStoppedCountsLanded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project("App A", "app-a", "#e69f00")
+	f, err := os.Create(filepath.Join(e.home, "big.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "email,name")
+	for i := range 1_000_000 {
+		fmt.Fprintf(w, "user%07d@example.com,User %d\n", i, i)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	cmd := e.command("import", "big.csv", "--project", "app-a")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); e.count(`SELECT count(*) FROM customers`) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no row landed in a minute")
+		}
+	}
+	if err := e.daemon.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	stored := e.count(`SELECT count(*) FROM customers`)
+	m := regexp.MustCompile(`^tinycrm: import stopped after ([0-9,]+) rows landed: cannot reach .*; run the same command again to finish`).FindStringSubmatch(stderr.String())
+	if cmd.ProcessState.ExitCode() != 1 || m == nil || stdout.String() != "" {
+		t.Fatalf("%v, stdout %q, stderr %q; want exit 1 and how many rows landed", err, stdout.String(), stderr.String())
+	}
+	if landed := strings.ReplaceAll(m[1], ",", ""); landed != fmt.Sprint(stored) {
+		t.Errorf("%s rows landed, says the import; %d are stored", m[1], stored)
+	}
+}

@@ -37,12 +37,24 @@ type silentError struct{ code int }
 
 func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// partialError is a failure after part of the work was done (an import
+// that stopped): its line says how far the work got, what went wrong (as
+// describe words it) and what to do.
+type partialError struct {
+	done   string // such as "import stopped after 1,505 rows landed"
+	err    error
+	advice string // such as "run the same command again to finish"
+}
+
+func (e *partialError) Error() string { return e.done + ": " + e.err.Error() + "; " + e.advice }
+func (e *partialError) Unwrap() error { return e.err }
+
 // cobraUsagePrefixes are the messages of cobra's and pflag's own command
 // line errors, which reach us as plain errors.
 var cobraUsagePrefixes = []string{
 	"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument",
 	"flag needs an argument", "bad flag syntax", "required flag", "accepts ", "requires at least",
-	"requires at most", "if any flags in the group", "none of the others can be",
+	"requires at most",
 }
 
 // isCobraUsage reports whether err is one of cobra's command line errors.
@@ -83,8 +95,17 @@ func exitCode(err error, server, tokenFrom string) (int, string) {
 		// Only stdout's EPIPE: a broken connection to the server is an error.
 		return exitOK, ""
 	}
+	var we *stdoutError
+	if errors.As(err, &we) {
+		return exitError, fmt.Sprintf("cannot write to stdout (%s), so the output is lost or incomplete; send stdout somewhere writable "+
+			"and run the command again (a new key lost with it: get another with \"tinycrm projects keys create SLUG\")", we.reason())
+	}
 	if errors.Is(err, context.Canceled) {
 		return exitInterrupt, "interrupted"
+	}
+	var pe *partialError
+	if errors.As(err, &pe) {
+		return exitError, pe.done + ": " + describe(pe.err, server, tokenFrom) + "; " + pe.advice
 	}
 	if badRequest(err) {
 		// The server refused a value the user gave (a name, a slug, a

@@ -66,7 +66,7 @@ func newApp(in io.Reader, out, errOut io.Writer, getenv func(string) string) *Ap
 		w = colorWriter{w: out}
 	}
 	a.rawOut = out
-	a.Out = stdoutWriter{w: w, closed: &a.outClosed}
+	a.Out = stdoutWriter{w: w, closed: &a.outClosed, failed: &a.outFailed}
 	return a
 }
 
@@ -92,6 +92,11 @@ func execute(ctx context.Context, app *App, root interface {
 		// The reader of our output went away (| head): whatever the
 		// command made of that, it is a quiet success, as for git and gh.
 		return exitOK
+	}
+	if failed := app.outFailed.Load(); failed != nil && err == nil {
+		// The command ignored it, but its output (maybe a key shown only
+		// once) is lost.
+		err = failed
 	}
 	code, msg := exitCode(err, app.ServerURL(), app.TokenFrom())
 	if msg != "" {

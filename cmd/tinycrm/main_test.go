@@ -70,13 +70,14 @@ func binary(t testing.TB) string {
 
 // env is one test's daemon and a home for the CLI.
 type env struct {
-	t     testing.TB
-	db    string // the daemon's database
-	url   string
-	token string
-	home  string
-	admin *client.Client
-	now   time.Time // when the test started, for relative times
+	t      testing.TB
+	daemon *daemon.Daemon
+	db     string // the daemon's database
+	url    string
+	token  string
+	home   string
+	admin  *client.Client
+	now    time.Time // when the test started, for relative times
 }
 
 // newEnv starts a daemon on a fresh database.
@@ -101,7 +102,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, url: d.URL, token: token, home: t.TempDir(), now: time.Now()}
+	e := &env{t: t, daemon: d, db: db, url: d.URL, token: token, home: t.TempDir(), now: time.Now()}
 	e.admin = client.New(token, client.WithBaseURL(d.URL))
 	binary(t)
 	return e

@@ -36,7 +36,7 @@ func addOutputFlags(cmd *cobra.Command, of *outputFlags, lists bool) {
 	if lists {
 		cmd.Flags().BoolVar(&of.jsonl, "jsonl", false, "print one JSON object per line")
 		cmd.Flags().BoolVar(&of.csv, "csv", false, "print CSV with a header row")
-		cmd.MarkFlagsMutuallyExclusive("json", "jsonl", "csv")
+		markExclusive(cmd, "json", "jsonl", "csv")
 	}
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Extension adds commands or hooks defined in another file of this
@@ -37,9 +39,9 @@ New here? "tinycrm demo" starts a throwaway daemon with sample data.`,
 	root.SetOut(app.Out)
 	root.SetErr(app.ErrOut)
 	root.SetIn(app.In)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usagef("%s (see \"%s --help\")", clipLong(err.Error()), cmd.CommandPath())
-	})
+	root.SetFlagErrorFunc(flagValueError)
+	// Runs before every command (none has a hook of its own).
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return checkExclusive(cmd) }
 	pf := root.PersistentFlags()
 	pf.StringVar(&app.serverFlag, "server", "", "TinyCRM server URL (default: $TINYCRM_URL, the login config, http://127.0.0.1:7070)")
 	pf.StringVar(&app.tokenFlag, "token", "", "admin token tcrm_at_… (default: $TINYCRM_TOKEN, the login config, the local admin.token)")
@@ -69,6 +71,70 @@ New here? "tinycrm demo" starts a throwaway daemon with sample data.`,
 		ext(app, root)
 	}
 	return root
+}
+
+// flagValueError words pflag's errors about a flag's value for the user:
+// `--limit: "abc" is not a whole number` rather than strconv's message.
+func flagValueError(cmd *cobra.Command, err error) error {
+	msg := clipLong(err.Error())
+	var iv *pflag.InvalidValueError
+	var vr *pflag.ValueRequiredError
+	switch {
+	case errors.As(err, &iv):
+		var what string
+		switch t := iv.GetFlag().Value.Type(); {
+		case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+			what = "is not a whole number"
+		case t == "bool":
+			what = "is not true or false"
+		default:
+			what = "is not valid: " + clipLong(oneLine(iv.Unwrap().Error()))
+		}
+		msg = fmt.Sprintf("--%s: %q %s", iv.GetFlag().Name, clip(iv.GetValue()), what)
+	case errors.As(err, &vr) && vr.GetFlag() != nil:
+		msg = fmt.Sprintf("--%s needs a value", vr.GetFlag().Name)
+	}
+	return usagef("%s (see \"%s --help\")", msg, cmd.CommandPath())
+}
+
+// exclusiveAnnotation holds a command's groups of flags that exclude each
+// other (see markExclusive): the groups separated by ";", the flag names
+// in a group by spaces.
+const exclusiveAnnotation = "tinycrm_exclusive"
+
+// markExclusive lets at most one of the flags named be given to cmd. It
+// stands for cobra's MarkFlagsMutuallyExclusive, whose error is worded
+// for programmers; checkExclusive says it in one line.
+func markExclusive(cmd *cobra.Command, names ...string) {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	groups := cmd.Annotations[exclusiveAnnotation]
+	if groups != "" {
+		groups += ";"
+	}
+	cmd.Annotations[exclusiveAnnotation] = groups + strings.Join(names, " ")
+}
+
+// checkExclusive refuses two flags of a group marked with markExclusive.
+func checkExclusive(cmd *cobra.Command) error {
+	groups := cmd.Annotations[exclusiveAnnotation]
+	if groups == "" {
+		return nil
+	}
+	for _, group := range strings.Split(groups, ";") {
+		var set []string
+		for _, name := range strings.Fields(group) {
+			if cmd.Flags().Changed(name) {
+				set = append(set, "--"+name)
+			}
+		}
+		if len(set) > 1 {
+			return usagef("%s and %s cannot be used together; pick one (see \"%s --help\")",
+				strings.Join(set[:len(set)-1], ", "), set[len(set)-1], cmd.CommandPath())
+		}
+	}
+	return nil
 }
 
 // noArgs refuses positional arguments: on a command with subcommands the
@@ -136,8 +202,8 @@ func groupCmd(use, short string, aliases ...string) *cobra.Command {
 	}
 }
 
-// printf writes to w, ignoring errors (a closed stdout ends the program
-// soon enough).
+// printf writes to w, ignoring errors: stdoutWriter remembers a failed
+// write to stdout, and execute reports it.
 func printf(w interface{ Write([]byte) (int, error) }, format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
