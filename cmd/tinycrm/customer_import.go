@@ -396,7 +396,6 @@ func (s *importStats) sorted() []rejection {
 type importRow struct {
 	line int
 	item client.Identify
-	size int // item's length in JSON
 }
 
 // maxIdentifyBytes is the server's limit on one identify call (SPEC §3).
@@ -404,15 +403,16 @@ type importRow struct {
 // a batch is never refused whole for it.
 const maxIdentifyBytes = 32 << 10
 
-// itemSize returns the length of id in JSON, or a row error when it is
-// longer than an identify call may be, naming the row's largest cell.
-func itemSize(id client.Identify, rec, header []string, cols []column) (int, error) {
+// checkSize returns a row error when id is longer in JSON than an
+// identify call may be, naming the row's largest cell. (Requests are cut
+// to the server's batch limits by the client.)
+func checkSize(id client.Identify, rec, header []string, cols []column) error {
 	enc, err := json.Marshal(id)
 	if err != nil {
-		return 0, rowError{"cannot be encoded as JSON: " + err.Error()}
+		return rowError{"cannot be encoded as JSON: " + err.Error()}
 	}
 	if len(enc) <= maxIdentifyBytes {
-		return len(enc), nil
+		return nil
 	}
 	big := -1
 	for i, c := range cols {
@@ -421,7 +421,7 @@ func itemSize(id client.Identify, rec, header []string, cols []column) (int, err
 		}
 	}
 	h := strings.TrimSpace(header[big])
-	return 0, rowError{fmt.Sprintf("is %s as an identify call, over the server's limit of %d KiB; its largest cell, in column %q, has %s: shorten it, or leave the column out with --map %s",
+	return rowError{fmt.Sprintf("is %s as an identify call, over the server's limit of %d KiB; its largest cell, in column %q, has %s: shorten it, or leave the column out with --map %s",
 		byteSize(int64(len(enc))), maxIdentifyBytes>>10, clip(h), byteSize(int64(len(rec[big]))), shellQuote(clip(h)+"=-"))}
 }
 
@@ -558,9 +558,8 @@ func runImport(ctx context.Context, o *importOptions) error {
 				continue
 			}
 			id, err := rowIdentify(rec, cols, msgPrefix, o.file)
-			var size int
 			if err == nil {
-				size, err = itemSize(id, rec, header, cols)
+				err = checkSize(id, rec, header, cols)
 			}
 			if err != nil {
 				stats.reject(line, err.Error())
@@ -569,7 +568,7 @@ func runImport(ctx context.Context, o *importOptions) error {
 			h := fnv.New32a()
 			h.Write([]byte(strings.ToLower(strings.TrimSpace(id.Email))))
 			select {
-			case shards[h.Sum32()%importWorkers] <- importRow{line: line, item: id, size: size}:
+			case shards[h.Sum32()%importWorkers] <- importRow{line: line, item: id}:
 			case <-stopped.Done():
 				return nil
 			}
@@ -635,18 +634,16 @@ func openInput(app *App, path string) (io.Reader, int64, func(), error) {
 	return f, size, func() { f.Close() }, nil
 }
 
-// importWorker sends its rows in batches of at most importBatch items and
-// client.MaxBatchBytes, and counts the outcome. The first failure of a
+// importWorker sends its rows in batches of importBatch (the client cuts
+// a batch into requests within the server's limits), and counts the
+// outcome. The first failure of a
 // whole batch stops the import (stop, which ends stopped); requests are
 // made with ctx, so those in flight run to their end.
 // send is client.Import, or client.CheckImport for a dry run.
 func importWorker(ctx, stopped context.Context, stop context.CancelCauseFunc, send func(context.Context, string, []client.Identify) (client.BatchResult, error),
 	slug string, rows <-chan importRow, stats *importStats) {
-	// A batch's body: {"items":[…]} around its items, with commas between.
-	const overhead = len(`{"items":[]}`)
 	items := make([]client.Identify, 0, importBatch)
 	lines := make([]int, 0, importBatch)
-	body := overhead
 	flush := func() bool {
 		if len(items) == 0 {
 			return true
@@ -669,7 +666,7 @@ func importWorker(ctx, stopped context.Context, stop context.CancelCauseFunc, se
 			}
 			stats.reject(line, msg)
 		}
-		items, lines, body = items[:0], lines[:0], overhead
+		items, lines = items[:0], lines[:0]
 		if err != nil {
 			stop(err)
 			return false
@@ -680,15 +677,8 @@ func importWorker(ctx, stopped context.Context, stop context.CancelCauseFunc, se
 		if stopped.Err() != nil {
 			continue // drain, so the reader is never stuck
 		}
-		if len(items) > 0 && body+1+row.size > client.MaxBatchBytes && !flush() {
-			continue
-		}
-		if len(items) > 0 {
-			body++ // the comma
-		}
 		items = append(items, row.item)
 		lines = append(lines, row.line)
-		body += row.size
 		if len(items) == importBatch {
 			flush()
 		}
