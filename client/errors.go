@@ -27,6 +27,11 @@ type APIError struct {
 	// RetryAfter is how long the server asked the client to wait (429 and
 	// 503), or 0.
 	RetryAfter time.Duration
+	// Problem reports whether the answer was an RFC 9457 problem document,
+	// as every error from TinyCRM is. Without one, the answer came from
+	// something else: a proxy in front of TinyCRM, or a URL that is not a
+	// TinyCRM server at all.
+	Problem bool
 }
 
 // Error returns the status, the title, the field and the detail, like
@@ -70,9 +75,13 @@ func statusIs(err error, status int) bool {
 	return errors.As(err, &e) && e.Status == status
 }
 
-// IsNotFound reports whether err is a 404 from the server: no such
-// customer, project, key or endpoint.
-func IsNotFound(err error) bool { return statusIs(err, http.StatusNotFound) }
+// IsNotFound reports whether err is TinyCRM's 404: no such customer,
+// project, key or endpoint. A 404 without a problem document is not
+// TinyCRM's (see APIError.Problem) and is not one.
+func IsNotFound(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusNotFound && e.Problem
+}
 
 // IsUnauthorized reports whether err is a 401: the secret is missing,
 // mistyped, unknown, revoked or expired.
@@ -103,6 +112,7 @@ func apiError(status int, header http.Header, body []byte) *APIError {
 	var p problem
 	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
 	if (mt == "application/problem+json" || mt == "application/json") && json.Unmarshal(body, &p) == nil {
+		e.Problem = mt == "application/problem+json"
 		if p.Title != "" {
 			e.Title = p.Title
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -236,8 +238,17 @@ func TestAPIErrors(t *testing.T) {
 	if _, err := e.admin.Identify(ctx(t), client.Identify{Email: "a@example.com"}); !client.IsForbidden(err) {
 		t.Errorf("admin token on ingest: %v", err)
 	}
-	if _, err := e.admin.Customer(ctx(t), "nobody@example.com"); !client.IsNotFound(err) || client.IsUnauthorized(err) {
+	if _, err := e.admin.Customer(ctx(t), "nobody@example.com"); !client.IsNotFound(err) || client.IsUnauthorized(err) ||
+		!errors.As(err, &ae) || !ae.Problem {
 		t.Errorf("missing customer: %v", err)
+	}
+	// A 404 that is not a problem document is not TinyCRM's: not
+	// IsNotFound, so no caller takes a wrong URL for "no such customer".
+	foreign := httptest.NewServer(http.NotFoundHandler())
+	defer foreign.Close()
+	_, err = client.New(e.token, client.WithBaseURL(foreign.URL)).Customer(ctx(t), "nobody@example.com")
+	if client.IsNotFound(err) || !errors.As(err, &ae) || ae.Status != 404 || ae.Problem {
+		t.Errorf("foreign 404: %v (%+v)", err, ae)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"tinycrm.dev/tinycrm/client"
@@ -80,10 +81,7 @@ func resolveTarget(s sources) (target, error) {
 	}
 	norm, err := normalizeServer(t.Server)
 	if err != nil {
-		if t.ServerFrom == "--server" {
-			return target{}, usagef("--server: %v", err)
-		}
-		return target{}, fmt.Errorf("%s: %w", t.ServerFrom, err)
+		return target{}, serverError(t.Server, t.ServerFrom, err)
 	}
 	t.Server = norm
 	if t.Token == "" && isLoopback(t.Server) {
@@ -190,17 +188,44 @@ func localTokenFile(getenv func(string) string, euid int) (string, error) {
 }
 
 // normalizeServer checks a server URL and trims a trailing slash. A bare
-// host:port gets http://.
+// host:port gets http://. The error says what is wrong with it, without
+// the value or advice: serverError adds them.
 func normalizeServer(s string) (string, error) {
 	raw := strings.TrimSpace(s)
 	if !strings.Contains(raw, "://") {
+		if _, port, err := net.SplitHostPort(raw); err != nil || port == "" {
+			return "", errors.New("not a server URL (no http:// or https://, and no :PORT)")
+		}
 		raw = "http://" + raw
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not a server URL; use one like http://127.0.0.1:7070", s)
+	switch {
+	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		return "", errors.New("not a server URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("not a server URL (the scheme must be http or https, not %s)", clip(u.Scheme))
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("the port %q is not one from 1 to 65535", clip(p))
+		}
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"), nil
+}
+
+// serverError says that the server URL s, from where (as in
+// target.ServerFrom), is wrong: a usage error for the flag and the
+// environment, a plain error for the login config (the default server is
+// always right).
+func serverError(s, from string, err error) error {
+	switch from {
+	case "--server":
+		return usagef("--server %q: %v; use one like http://127.0.0.1:7070", clip(s), err)
+	case "TINYCRM_URL":
+		return usagef("TINYCRM_URL=%s: %v; set it to one like http://127.0.0.1:7070, or unset it", clip(s), err)
+	}
+	return fmt.Errorf("the server %q saved in %s: %w; run \"tinycrm login --server URL --token tcrm_at_…\" again",
+		clip(s), strings.TrimPrefix(from, "config file "), err)
 }
 
 // sameServer compares two server URLs after normalizing them.

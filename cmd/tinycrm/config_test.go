@@ -75,7 +75,11 @@ func TestResolveTarget(t *testing.T) {
 		{name: "env token with default server", env: with(map[string]string{"TINYCRM_TOKEN": "tcrm_at_env"}), files: local,
 			server: "http://127.0.0.1:7070", token: "tcrm_at_env", serverFrom: "default"},
 		{name: "bad flag URL", flagServer: "ftp://x", env: home, files: fakeFS{}, wantErr: true, wantUsage: true},
-		{name: "bad env URL", env: with(map[string]string{"TINYCRM_URL": "http://"}), files: fakeFS{}, wantErr: true},
+		{name: "bad env URL", env: with(map[string]string{"TINYCRM_URL": "http://"}), files: fakeFS{}, wantErr: true, wantUsage: true},
+		{name: "env URL without scheme or port", env: with(map[string]string{"TINYCRM_URL": "notaurl"}), files: fakeFS{}, wantErr: true, wantUsage: true},
+		{name: "env URL with an impossible port", env: with(map[string]string{"TINYCRM_URL": "http://127.0.0.1:99999"}), files: fakeFS{}, wantErr: true, wantUsage: true},
+		{name: "flag URL with port 0", flagServer: "127.0.0.1:0", env: home, files: fakeFS{}, wantErr: true, wantUsage: true},
+		{name: "bad config URL", env: home, files: fakeFS{cfg: `{"server":"localhost","token":"tcrm_at_x"}`}, wantErr: true},
 		{name: "bad config JSON", env: home, files: fakeFS{cfg: "{"}, wantErr: true},
 		{name: "no HOME", env: map[string]string{}, files: fakeFS{}, server: "http://127.0.0.1:7070", serverFrom: "default", euid: 1000},
 	}

@@ -54,8 +54,14 @@ func TestExport(t *testing.T) {
 		}
 	}
 	r = e.run("export", "-o", filepath.Join(e.home, "no", "such", "dir.csv"))
-	if r.code != 1 || !strings.Contains(r.stderr, "export to") {
+	if r.code != 1 || !strings.Contains(r.stderr, "there is no directory "+filepath.Join(e.home, "no", "such")) {
 		t.Errorf("export to a missing dir: %+v", r)
+	}
+	// /proc is there but refuses new files, with the ENOENT of a missing
+	// directory: the message says what happened, not that it is missing.
+	r = e.run("export", "-o", "/proc/x.csv")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot create a file in /proc/: ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("export to /proc: %+v", r)
 	}
 }
 

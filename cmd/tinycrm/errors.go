@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -120,7 +122,26 @@ func exitCode(err error, server, tokenFrom string) (int, string) {
 // value it refuses, which the CLI sends only as the user typed it.
 func badRequest(err error) bool {
 	var ae *client.APIError
-	return errors.As(err, &ae) && (ae.Status == http.StatusBadRequest || ae.Status == http.StatusUnprocessableEntity)
+	return errors.As(err, &ae) && ae.Problem && (ae.Status == http.StatusBadRequest || ae.Status == http.StatusUnprocessableEntity)
+}
+
+// foreignRefusal reports whether err is a refusal TinyCRM would have sent
+// as a problem document, answered without one: a 4xx or a 501 from a
+// server that is not TinyCRM (a static file server, another API, a wrong
+// path behind a proxy). A 408, 413 or 429, and other 5xx, may come from a
+// proxy in front of a real TinyCRM, so they are not taken for that.
+func foreignRefusal(err error) (int, bool) {
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Problem {
+		return 0, false
+	}
+	switch s := ae.Status; {
+	case s == http.StatusRequestTimeout, s == http.StatusRequestEntityTooLarge, s == http.StatusTooManyRequests:
+		return 0, false
+	case s >= 400 && s < 500, s == http.StatusNotImplemented:
+		return s, true
+	}
+	return 0, false
 }
 
 // describe says what went wrong and what to do about it.
@@ -129,6 +150,9 @@ func describe(err error, server, tokenFrom string) string {
 		server = "the server"
 	}
 	var ae *client.APIError
+	if status, ok := foreignRefusal(err); ok {
+		return fmt.Sprintf("%s does not answer as a TinyCRM server (a %d without a problem+json body); check --server / TINYCRM_URL", server, status)
+	}
 	switch {
 	case client.IsUnauthorized(err):
 		return tokenRejected(server, tokenFrom)
@@ -139,6 +163,10 @@ func describe(err error, server, tokenFrom string) string {
 	case errors.As(err, &ae):
 		// The server's problem detail already says what is wrong.
 		return clipLong(oneLine(err.Error()))
+	case notTLS(err):
+		return fmt.Sprintf("%s: TLS handshake failed; is the server plain http? try --server http://%s", server, strings.TrimPrefix(server, "https://"))
+	case tlsFailed(err):
+		return fmt.Sprintf("%s: TLS handshake failed (%s); check the address, or the server's certificate", server, clipLong(oneLine(tlsReason(err))))
 	case unreachable(err):
 		return fmt.Sprintf("cannot reach %s: is tinycrmd running? start it with \"tinycrmd\" or try \"tinycrm demo\"", server)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -211,6 +239,37 @@ func unreachable(err error) bool {
 	}
 	var ue *url.Error
 	return errors.As(err, &ue) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// notTLS reports whether a server that should have started a TLS
+// handshake answered with something else, such as plain HTTP.
+func notTLS(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rh)
+}
+
+// tlsFailed reports whether err is another failed TLS handshake: a
+// certificate this machine does not trust or that names another host, or
+// a TLS alert.
+func tlsFailed(err error) bool {
+	var (
+		alert tls.AlertError
+		cv    *tls.CertificateVerificationError
+		ua    x509.UnknownAuthorityError
+		hn    x509.HostnameError
+		ci    x509.CertificateInvalidError
+	)
+	return errors.As(err, &alert) || errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci)
+}
+
+// tlsReason is the TLS library's own words for a failed handshake, without
+// the request that hit it.
+func tlsReason(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // oneLine folds a message onto one line.

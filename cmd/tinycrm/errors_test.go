@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,6 +37,25 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromConfig := runOpts{noEnv: true, env: []string{"XDG_CONFIG_HOME=" + cfgDir}}
+	// A server that is not TinyCRM: a static file server's HTML 404s and
+	// 501s. TinyCRM answers every error with a problem+json body.
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusNotFound
+		if r.Method != http.MethodGet {
+			status = http.StatusNotImplemented
+		}
+		w.Header().Set("Content-Type", "text/html;charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "<!DOCTYPE HTML>\n<html lang=\"en\">\n<body><h1>Error response</h1><p>Error code: %d</p></body></html>\n", status)
+	}))
+	t.Cleanup(foreign.Close)
+	notTinyCRM := foreign.URL + ` does not answer as a TinyCRM server (a 404 without a problem+json body); check --server / TINYCRM_URL`
+	atForeign := runOpts{env: []string{"TINYCRM_URL=" + foreign.URL}}
+	badCfgDir := t.TempDir()
+	badCfgPath := filepath.Join(badCfgDir, "tinycrm", "config.json")
+	if err := writeConfig(badCfgPath, configFile{Server: "notaurl", Token: "tcrm_at_x"}); err != nil {
+		t.Fatal(err)
+	}
 	fromTokenFile := runOpts{noEnv: true, env: []string{"TINYCRM_URL=" + e.url, "TINYCRM_DATA_DIR=" + dataDir}}
 	tests := []struct {
 		name string
@@ -87,7 +108,21 @@ func TestBadInput(t *testing.T) {
 		{"unknown project", runOpts{}, []string{"projects", "keys", "list", "nope"}, 1, `no project "nope"; see "tinycrm projects list"`},
 		{"completion shell", runOpts{}, []string{"completion", "tcsh"}, 2, `unknown shell "tcsh"`},
 		{"churn idle", runOpts{}, []string{"insights", "churn-risk", "--idle", "3x"}, 2, "--idle:"},
-		{"bad server flag", runOpts{}, []string{"customers", "--server", "ftp://x"}, 2, `--server: "ftp://x" is not a server URL`},
+		{"bad server flag", runOpts{}, []string{"customers", "--server", "ftp://x"}, 2, `--server "ftp://x": not a server URL (the scheme must be http or https, not ftp)`},
+		{"foreign server, customer", atForeign, []string{"customer", "a@b.co"}, 1, notTinyCRM},
+		{"foreign server, customers", atForeign, []string{"customers"}, 1, notTinyCRM},
+		{"foreign server, create", atForeign, []string{"projects", "create", "Inkwell"}, 1, "(a 501 without a problem+json body)"},
+		{"foreign server, login", runOpts{noEnv: true}, []string{"login", "--server", foreign.URL, "--token", e.token}, 1, notTinyCRM},
+		{"TLS to a plain http server", runOpts{}, []string{"customers", "--server", strings.Replace(e.url, "http://", "https://", 1)}, 1,
+			strings.Replace(e.url, "http://", "https://", 1) + ": TLS handshake failed; is the server plain http? try --server " + e.url},
+		{"env URL without scheme or port", runOpts{env: []string{"TINYCRM_URL=notaurl"}}, []string{"customers"}, 2,
+			"tinycrm: TINYCRM_URL=notaurl: not a server URL (no http:// or https://, and no :PORT); set it to one like http://127.0.0.1:7070, or unset it"},
+		{"env URL with an impossible port", runOpts{env: []string{"TINYCRM_URL=http://127.0.0.1:99999"}}, []string{"customers"}, 2,
+			`TINYCRM_URL=http://127.0.0.1:99999: the port "99999" is not one from 1 to 65535`},
+		{"flag with an impossible port", runOpts{}, []string{"customers", "--server", "127.0.0.1:99999"}, 2, `--server "127.0.0.1:99999": the port "99999"`},
+		{"login with an impossible port", runOpts{}, []string{"login", "--server", "http://127.0.0.1:99999", "--token", e.token}, 2, `--server "http://127.0.0.1:99999": the port`},
+		{"bad server in the login config", runOpts{noEnv: true, env: []string{"XDG_CONFIG_HOME=" + badCfgDir}}, []string{"customers"}, 1,
+			`the server "notaurl" saved in ` + badCfgPath + `: not a server URL (no http:// or https://, and no :PORT); run "tinycrm login`},
 		{"login without token", runOpts{}, []string{"login", "--server", "http://127.0.0.1:7070"}, 2, "login needs --server URL and --token TOKEN"},
 		{"unreachable", unreachable, []string{"customers"}, 1,
 			`tinycrm: cannot reach http://127.0.0.1:1: is tinycrmd running? start it with "tinycrmd" or try "tinycrm demo"`},

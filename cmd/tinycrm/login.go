@@ -39,7 +39,7 @@ which later commands read when --server/--token and TINYCRM_URL/TINYCRM_TOKEN ar
 func runLogin(ctx context.Context, o *loginOptions) error {
 	server, err := normalizeServer(o.server)
 	if err != nil {
-		return usagef("--server: %v", err)
+		return serverError(o.server, "--server", err)
 	}
 	if !strings.HasPrefix(o.token, "tcrm_at_") {
 		return usagef("--token: an admin token starts with tcrm_at_ (tinycrmd wrote it to <data-dir>/admin.token); project keys (tcrm_pk_) only send data")

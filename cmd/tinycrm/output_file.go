@@ -61,7 +61,9 @@ func openOutput(app *App, op, path string) (*outputFile, error) {
 		dir = "."
 	}
 	if o.tmp, err = os.CreateTemp(dir, "."+base+".*.tmp"); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		// Only a directory that is not there is "no directory": /proc, for
+		// one, is there and refuses new files with the same ENOENT.
+		if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s %s: there is no directory %s", op, path, dir)
 		}
 		var pe *fs.PathError

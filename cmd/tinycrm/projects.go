@@ -91,10 +91,15 @@ func runProjectList(ctx context.Context, o *projectListOptions) error {
 		return nil
 	}
 	th := app.Theme
+	// On a narrow terminal the note, the slug and the name give way, in
+	// that order, so the numbers stay in view; the minimums keep the start
+	// of each ("! silent for 3d…") and fit 80 columns with the longest name
+	// and slug.
 	t := render.NewTable([]render.Column{
-		{Title: "PROJECT"}, {Title: "SLUG"}, {Title: "CUSTOMERS", Right: true},
-		{Title: "LAST INGEST"}, {Title: "24H", Right: true}, {Title: ""},
+		{Title: "PROJECT", Shrink: true, Min: 12}, {Title: "SLUG", Shrink: true, Min: 18}, {Title: "CUSTOMERS", Right: true},
+		{Title: "LAST INGEST"}, {Title: "24H", Right: true}, {Title: "", Shrink: true, Min: 17},
 	})
+	t.Width = app.TermWidth
 	for _, p := range ps {
 		last := th.Dim("never")
 		if p.LastIngest != nil {
@@ -105,8 +110,11 @@ func runProjectList(ctx context.Context, o *projectListOptions) error {
 			note = th.Warn("! silent for " + untilNow(since, now) + ": is the app still calling identify?")
 			last = th.Warn(last)
 		}
-		t.AddRow([]string{th.Badge(render.Sanitize(p.Name), p.Color), p.Slug, render.Count(p.Customers), last,
-			render.Count(p.Identifies24h), note})
+		badge := []client.Membership{{Name: p.Name, Color: p.Color}}
+		t.AddCells([]render.Cell{
+			{Text: th.Badge(p.Name, p.Color), Fit: func(width int) string { return th.BadgesFit(badge, width) }},
+			{Text: p.Slug}, {Text: render.Count(p.Customers)}, {Text: last}, {Text: render.Count(p.Identifies24h)}, {Text: note},
+		})
 	}
 	return t.Render(app.Out, th)
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 func TestProjectsList(t *testing.T) {
@@ -183,5 +185,47 @@ func TestProjectNames(t *testing.T) {
 	}
 	if r := e.run("projects", "list").ok(t); strings.Count(r.stdout, "\n") != 1 {
 		t.Errorf("a refused project was created:\n%s", r.stdout)
+	}
+}
+
+// On a terminal the project list fits its width, even with a name of the
+// longest kind (64 characters): the name is cut with "…", the numbers and
+// the silent note's start stay in view, and no row wraps.
+func TestProjectsListTTYFits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := strings.Repeat("x", 64)
+	e.project(long, "", "#e69f00")
+	e.project("App D", "app-d", "#cc79a7")
+	e.exec(`INSERT INTO project_activity (workspace_id, project_id, hour, identifies, last_at)
+		SELECT workspace_id, id, date_trunc('hour', now() - interval '3 days'), 5, now() - interval '3 days'
+		FROM projects WHERE slug = 'app-d'`)
+	rowRE := regexp.MustCompile(`  \d+  (never|\d+[mhd] ago|just now) +\d+( |$)`)
+	for _, cols := range []int{80, 120} {
+		for _, color := range []bool{false, true} {
+			o := runOpts{cols: cols}
+			if !color {
+				o.env = []string{"NO_COLOR=1"}
+			}
+			r := e.tty(o, "projects", "list").ok(t)
+			t.Logf("%d columns:\n%s", cols, r.stdout)
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("%d cols: %d lines:\n%s", cols, len(lines), r.stdout)
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > cols {
+					t.Errorf("%d cols, colour %v: a line of %d cells:\n%s", cols, color, w, ansi.Strip(l))
+				}
+			}
+			for _, l := range lines[1:] {
+				if plain := ansi.Strip(l); !rowRE.MatchString(plain) {
+					t.Errorf("%d cols, colour %v: a number out of view:\n%s", cols, color, plain)
+				}
+			}
+			if plain := ansi.Strip(r.stdout); !strings.Contains(plain, "xxx…") || !strings.Contains(plain, "! silent for 3d") {
+				t.Errorf("%d cols, colour %v: the long name is not cut with … or the note is gone:\n%s", cols, color, plain)
+			}
+		}
 	}
 }
