@@ -53,10 +53,13 @@ type Event struct {
 	After  json.RawMessage `json:"after"`
 }
 
-// CustomerDetail is a customer with their timeline, newest first.
+// CustomerDetail is a customer with their timeline, newest first: the
+// server's newest 200 events, and TimelineHasMore when there are older
+// ones.
 type CustomerDetail struct {
 	Customer
-	Timeline []Event `json:"timeline"`
+	Timeline        []Event `json:"timeline"`
+	TimelineHasMore bool    `json:"timeline_has_more"`
 }
 
 // CustomerPage is one page of a customer list. NextCursor is "" on the

@@ -462,3 +462,29 @@ func TestStoredParamsStayBounded(t *testing.T) {
 		t.Fatalf("wide@x.io has %d params, want 4", n)
 	}
 }
+
+// TestTimelineSaysWhenItIsCut: the detail holds the newest 200 events and
+// says whether older ones exist.
+func TestTimelineSaysWhenItIsCut(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, key := e.project("App")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	items := make([]map[string]any, 0, 201)
+	for i := range 200 {
+		status := []string{"paid", "free"}[i%2]
+		items = append(items, map[string]any{"email": "t@x.io", "status": status, "timestamp": base.Add(time.Duration(i) * time.Minute)})
+	}
+	// 200 calls: joined, then 199 status changes.
+	e.do("POST", "/v1/batch", key, map[string]any{"items": items}).must(t, http.StatusOK)
+	r := e.do("GET", "/v1/customers/t@x.io", e.admin, nil).must(t, http.StatusOK)
+	if n := len(r.Body["timeline"].([]any)); n != 200 || r.Body["timeline_has_more"] != false {
+		t.Fatalf("200 events: %d shown, has_more %v", n, r.Body["timeline_has_more"])
+	}
+	e.identify(key, map[string]any{"email": "t@x.io", "status": "churned", "timestamp": base.Add(time.Hour * 24)})
+	r = e.do("GET", "/v1/customers/t@x.io", e.admin, nil).must(t, http.StatusOK)
+	tl := r.Body["timeline"].([]any)
+	if len(tl) != 200 || r.Body["timeline_has_more"] != true || tl[0].(map[string]any)["kind"] != "status" {
+		t.Fatalf("201 events: %d shown, has_more %v, newest %v", len(tl), r.Body["timeline_has_more"], tl[0])
+	}
+}

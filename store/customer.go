@@ -42,14 +42,17 @@ type Event struct {
 	After   json.RawMessage `json:"after"`
 }
 
-// CustomerDetail is a customer with their timeline, newest first.
+// CustomerDetail is a customer with their timeline, newest first: the
+// newest TimelineLimit events, and TimelineHasMore when there are older
+// ones.
 type CustomerDetail struct {
 	Customer
-	Timeline []Event `json:"timeline"`
+	Timeline        []Event `json:"timeline"`
+	TimelineHasMore bool    `json:"timeline_has_more"`
 }
 
-// timelineLimit caps the events returned with a customer.
-const timelineLimit = 200
+// TimelineLimit caps the events returned with a customer.
+const TimelineLimit = 200
 
 // customerColumns selects a customer with memberships aggregated as JSON, so
 // a page of customers is one query. Memberships come in project order.
@@ -103,7 +106,7 @@ func (s *Store) GetCustomer(ctx context.Context, workspaceID int64, idOrEmail st
 			SELECT e.at, p.slug, e.kind, e.before, e.after
 			FROM events e JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id
 			WHERE e.workspace_id = $1 AND e.customer_id = $2
-			ORDER BY e.at DESC, e.id DESC LIMIT $3`, workspaceID, d.ID, timelineLimit)
+			ORDER BY e.at DESC, e.id DESC LIMIT $3`, workspaceID, d.ID, TimelineLimit+1)
 		if err != nil {
 			return err
 		}
@@ -117,6 +120,9 @@ func (s *Store) GetCustomer(ctx context.Context, workspaceID int64, idOrEmail st
 			e.Before, e.After = nullJSON(before), nullJSON(after)
 			return e, nil
 		})
+		if len(d.Timeline) > TimelineLimit {
+			d.Timeline, d.TimelineHasMore = d.Timeline[:TimelineLimit], true
+		}
 		return err
 	})
 	if err != nil {

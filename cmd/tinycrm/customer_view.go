@@ -123,6 +123,9 @@ func printCustomerCard(app *App, d client.CustomerDetail) {
 			t.AddRow([]string{"  " + th.Since(e.At), project, render.Sanitize(eventText(e))})
 		}
 		_ = t.Render(&b, th)
+		if d.TimelineHasMore {
+			fmt.Fprintf(&b, "  %s\n", th.Dim(fmt.Sprintf("… older events not shown (these are the newest %d)", len(d.Timeline))))
+		}
 	}
 	printf(app.Out, "%s", b.String())
 }
@@ -144,6 +147,9 @@ func printCustomerTSV(app *App, d client.CustomerDetail) {
 	}
 	for _, e := range d.Timeline {
 		b.WriteString(render.TSV("event", rfc3339(e.At), e.Project, e.Kind, compactJSON(e.Before), compactJSON(e.After)))
+	}
+	if d.TimelineHasMore {
+		b.WriteString(render.TSV("timeline_has_more", "true"))
 	}
 	printf(app.Out, "%s", b.String())
 }
