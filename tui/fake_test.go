@@ -156,7 +156,7 @@ func (s *fakeSource) Customer(_ context.Context, id string) (client.CustomerDeta
 			return client.CustomerDetail{Customer: c}, nil
 		}
 	}
-	return client.CustomerDetail{}, &client.APIError{Status: 404, Detail: "no such customer"}
+	return client.CustomerDetail{}, &client.APIError{Status: 404, Detail: "no such customer", Problem: true}
 }
 
 func (s *fakeSource) Stats(context.Context) (client.Stats, error) {
