@@ -111,19 +111,29 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 // Done reports a failure of the HTTP server while it runs.
 func (d *Daemon) Done() <-chan error { return d.served }
 
-// Shutdown drains in-flight requests, commits queued writes, closes the pool
-// and stops the managed cluster, in that order.
+// Shutdown drains in-flight requests until ctx ends, cuts off those still
+// running then (a client that stopped reading an export would otherwise
+// hold the daemon up for as long as it likes), commits queued writes,
+// closes the pool and stops the managed cluster, in that order. The
+// cluster gets a stop budget of its own, so that it stops cleanly even
+// when the drain used all of ctx.
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	var errs []error
 	if d.http != nil {
 		if err := d.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("shut down HTTP server: %w", err))
+			_ = d.http.Close()
+			errs = append(errs, fmt.Errorf("shut down HTTP server: requests still running when the drain ended were cut off: %w", err))
 		}
 		d.http = nil
 	}
-	d.release(ctx)
+	d.release(context.WithoutCancel(ctx))
 	return errors.Join(errs...)
 }
+
+// clusterStopTimeout bounds a clean stop of the managed cluster (a fast
+// shutdown: it writes a checkpoint); past it, the cluster is stopped at
+// once and recovers on its next start.
+const clusterStopTimeout = 30 * time.Second
 
 // release stops what Start started, except the HTTP server.
 func (d *Daemon) release(ctx context.Context) {
@@ -136,6 +146,8 @@ func (d *Daemon) release(ctx context.Context) {
 		d.pool = nil
 	}
 	if d.cluster != nil {
+		ctx, cancel := context.WithTimeout(ctx, clusterStopTimeout)
+		defer cancel()
 		if err := d.cluster.Stop(ctx); err != nil {
 			d.log.Error("stop managed PostgreSQL", "err", err)
 		}

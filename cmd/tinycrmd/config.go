@@ -13,6 +13,10 @@ import (
 	"tinycrm.dev/tinycrm/internal/dirs"
 )
 
+// maxRateLimit is the highest --rate-limit: far above what one daemon
+// serves, and low enough that the burst (twice it) is an ordinary int.
+const maxRateLimit = 1_000_000
+
 // config is everything tinycrmd is told, from flags over environment.
 type config struct {
 	Listen      string
@@ -52,8 +56,10 @@ func parseConfig(args []string, getenv func(string) string, euid int, out io.Wri
 		return config{}, fmt.Errorf("unexpected argument %q (tinycrmd takes only flags)", fs.Arg(0))
 	}
 	var err error
-	if c.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || c.RateLimit < 0 {
-		return config{}, fmt.Errorf("--rate-limit / TINYCRM_RATE_LIMIT: want a number ≥ 0, got %q", rateLimit)
+	// NaN, Inf and huge rates would overflow the burst (twice the rate)
+	// and refuse every call for centuries; 0 is the way to turn it off.
+	if c.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || !(c.RateLimit >= 0 && c.RateLimit <= maxRateLimit) {
+		return config{}, fmt.Errorf("--rate-limit / TINYCRM_RATE_LIMIT: want a number from 0 (off) to %d, got %q", maxRateLimit, rateLimit)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return config{}, fmt.Errorf("--log-level / TINYCRM_LOG_LEVEL: want debug, info, warn or error, got %q", logLevel)

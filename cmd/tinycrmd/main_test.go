@@ -313,6 +313,9 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{[]string{"--rate-limit", "fast"}, nil, "--rate-limit"},
 		{nil, map[string]string{"TINYCRM_RATE_LIMIT": "-1"}, "TINYCRM_RATE_LIMIT"},
+		{[]string{"--rate-limit", "NaN"}, nil, "--rate-limit"},
+		{[]string{"--rate-limit", "Inf"}, nil, "--rate-limit"},
+		{[]string{"--rate-limit", "1e300"}, nil, "--rate-limit"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--listen", "7070"}, nil, "--listen"},
