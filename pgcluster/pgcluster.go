@@ -158,8 +158,10 @@ type Cluster struct {
 	startWait time.Duration
 	initCache string
 
-	mu  sync.Mutex
-	srv *server // nil while stopped
+	mu      sync.Mutex
+	srv     *server       // nil while stopped
+	stopped bool          // Stop was called: nothing may start it again
+	quit    chan struct{} // closed by Stop, to end a restart's wait
 }
 
 // server is one run of the postmaster.
@@ -247,6 +249,7 @@ func newCluster(opts Options) (*Cluster, error) {
 		settings:  maps.Clone(opts.Settings),
 		startWait: opts.StartTimeout,
 		initCache: opts.InitCache,
+		quit:      make(chan struct{}),
 	}
 	if c.startWait <= 0 {
 		c.startWait = 2 * time.Minute
@@ -307,6 +310,10 @@ func (c *Cluster) LogPath() string { return c.logPath }
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.stopped {
+		c.stopped = true
+		close(c.quit)
+	}
 	return c.stop(ctx, syscall.SIGINT)
 }
 
@@ -438,8 +445,49 @@ func (c *Cluster) launch(ctx context.Context) error {
 	}
 	s.ready.Store(true)
 	c.srv = s
+	go c.watch(s)
 	c.log.Info("PostgreSQL started", "pid", cmd.Process.Pid, "version", c.bin.major, "socket_dir", c.sockDir, "took", time.Since(began).Round(time.Millisecond))
 	return nil
+}
+
+// maxRestartWait caps the wait between attempts to start a server that
+// died on its own.
+const maxRestartWait = 30 * time.Second
+
+// watch starts the server again when it dies on its own (killed, out of
+// memory, a crash): nothing else would, and until it is back every request
+// of the daemon gets a 503. It waits a second, then twice as long after
+// each failed attempt (a dead postmaster's backends may hold its shared
+// memory for a moment), until it succeeds or Stop is called. The new
+// server has a watch of its own.
+func (c *Cluster) watch(s *server) {
+	<-s.done
+	if s.stopping.Load() {
+		return
+	}
+	wait := time.Second
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-time.After(wait):
+		}
+		c.mu.Lock()
+		if c.stopped || c.srv != s {
+			// Stopped, or started again by Restart, meanwhile.
+			c.mu.Unlock()
+			return
+		}
+		c.removeTmpSockDir()
+		err := c.launch(context.Background())
+		c.mu.Unlock()
+		if err == nil {
+			c.log.Info("PostgreSQL started again after it exited unexpectedly")
+			return
+		}
+		c.log.Error("cannot start PostgreSQL again after it exited unexpectedly", "err", err, "next_try_in", wait)
+		wait = min(2*wait, maxRestartWait)
+	}
 }
 
 // spawn starts cmd from a goroutine locked to its OS thread, which stays

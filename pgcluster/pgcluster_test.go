@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,6 +155,62 @@ func TestStartStopReuse(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil || !fi.Mode().IsRegular() {
 		t.Errorf("data dir not at Dir/data: %v", err)
 	}
+}
+
+// A server killed from outside is started again by the cluster itself,
+// with its committed data; Stop then stops the new one.
+func TestKilledServerIsStartedAgain(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	c := start(t, pgcluster.Options{Dir: dir})
+	conn := connect(t, c)
+	exec(t, conn, "CREATE TABLE t (v int)")
+	exec(t, conn, "INSERT INTO t VALUES (1)")
+	conn.Close(context.Background())
+	pid := postmasterPID(t, dir)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		db, err := pgx.Connect(context.Background(), c.ConnString("postgres"))
+		if err == nil {
+			db.Close(context.Background())
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not started again 90 s after it was killed: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := count(t, c); n != 1 {
+		t.Errorf("after the restart: %d rows, want 1", n)
+	}
+	again := postmasterPID(t, dir)
+	if again == pid {
+		t.Fatalf("postmaster pid %d unchanged", pid)
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(again, 0); err == nil {
+		t.Errorf("postmaster %d still running after Stop", again)
+	}
+}
+
+// postmasterPID reads the pid of the running postmaster of the cluster in
+// dir.
+func postmasterPID(t *testing.T, dir string) int {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
 
 func TestRestart(t *testing.T) {
