@@ -158,6 +158,8 @@ type Cluster struct {
 	startWait time.Duration
 	initCache string
 
+	lock *os.File // the cluster dir's lock, held from Start to Stop
+
 	mu      sync.Mutex
 	srv     *server       // nil while stopped
 	stopped bool          // Stop was called: nothing may start it again
@@ -203,6 +205,27 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.prepareDir(); err != nil {
 		return nil, err
 	}
+	if err := c.lockDir(); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			c.unlockDir()
+		}
+	}()
+	if wantMajor == 0 {
+		// Another process may have made the cluster while we waited for
+		// nothing: the lock is ours only now.
+		if wantMajor, err = c.existingMajor(); err != nil {
+			return nil, err
+		}
+		if wantMajor != 0 && wantMajor != c.bin.major {
+			if c.bin, err = findBinaries(ctx, c.binDirs(opts.BinDirs), wantMajor); err != nil {
+				return nil, fmt.Errorf("start postgres: %w", err)
+			}
+		}
+	}
 	if wantMajor == 0 {
 		if err := c.initdb(ctx); err != nil {
 			return nil, err
@@ -215,6 +238,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.launch(ctx); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
+	started = true
 	return c, nil
 }
 
@@ -296,7 +320,9 @@ func (c *Cluster) ConnString(database string) string {
 	q.Set("host", c.sockDir)
 	q.Set("port", strconv.Itoa(Port))
 	q.Set("sslmode", "disable")
-	u := url.URL{Scheme: "postgres", User: url.User(User), Host: "", Path: "/" + database, RawQuery: q.Encode()}
+	// Encode writes a space as "+", which pgx reads back as a "+": a
+	// socket dir with a space in its path needs "%20".
+	u := url.URL{Scheme: "postgres", User: url.User(User), Host: "", Path: "/" + database, RawQuery: strings.ReplaceAll(q.Encode(), "+", "%20")}
 	return u.String()
 }
 
@@ -314,7 +340,42 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		c.stopped = true
 		close(c.quit)
 	}
-	return c.stop(ctx, syscall.SIGINT)
+	err := c.stop(ctx, syscall.SIGINT)
+	c.unlockDir()
+	return err
+}
+
+// lockName is the file in the cluster dir whose lock a running Cluster
+// holds.
+const lockName = "tinycrm.lock"
+
+// lockDir takes the cluster dir's lock, so that a second process starting
+// on the same dir is told it is in use at once, even while the first one
+// is still running initdb (whose scratch dir the second would otherwise
+// remove under it). The kernel releases it when the process dies.
+func (c *Cluster) lockDir() error {
+	path := filepath.Join(c.dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock cluster dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return fmt.Errorf("%w: another process (a tinycrmd starting or running) holds %s; stop it, or use another data dir", ErrInUse, path)
+		}
+		return fmt.Errorf("lock cluster dir: %w", err)
+	}
+	c.lock = f
+	return nil
+}
+
+// unlockDir releases the lock lockDir took, if it is held.
+func (c *Cluster) unlockDir() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
 }
 
 // Restart stops the server with the given shutdown mode, "fast" (like Stop)

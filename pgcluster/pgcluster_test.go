@@ -295,6 +295,49 @@ func TestSecondStartOnSameDirIsRefused(t *testing.T) {
 	}
 }
 
+// A second Start while the first is still creating the cluster (initdb
+// running) is refused at once and does not hurt the first.
+func TestSecondStartDuringInitdbIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	opts := pgcluster.Options{Dir: dir, Settings: fastSettings, InitCache: "-"}
+	first := make(chan error, 1)
+	var c *pgcluster.Cluster
+	go func() {
+		var err error
+		c, err = pgcluster.Start(context.Background(), opts)
+		first <- err
+	}()
+	// initdb without the cache takes the better part of a second.
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "data.initdb")); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, err := pgcluster.Start(context.Background(), opts)
+	if !errors.Is(err, pgcluster.ErrInUse) {
+		t.Errorf("second Start during initdb: err = %v, want ErrInUse", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Start: %v", err)
+	}
+	defer c.Stop(context.Background())
+	if err := connect(t, c).Ping(context.Background()); err != nil {
+		t.Errorf("first cluster: %v", err)
+	}
+}
+
+// A cluster dir with a space (and a plus) in its path works: its socket
+// dir reaches pgx intact.
+func TestDirWithASpace(t *testing.T) {
+	t.Parallel()
+	c := start(t, pgcluster.Options{Dir: filepath.Join(clusterDir(t), "with space+plus")})
+	if err := connect(t, c).Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestStalePidFileIsIgnored(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
