@@ -463,7 +463,7 @@ func (c *Cluster) launch(ctx context.Context) error {
 	if err := checkLockFile(filepath.Join(c.dataDir, "postmaster.pid"), c.dataDir, c.log); err != nil {
 		return err
 	}
-	if err := checkLockFile(filepath.Join(c.sockDir, sockFile+".lock"), "", c.log); err != nil {
+	if err := checkLockFile(filepath.Join(c.sockDir, sockFile+".lock"), c.dataDir, c.log); err != nil {
 		return err
 	}
 	logFile, logStart, err := c.openLog()

@@ -355,6 +355,25 @@ func TestStalePidFileIsIgnored(t *testing.T) {
 	start(t, pgcluster.Options{Dir: dir})
 }
 
+// After a crash, the socket's lock file may name a PID that now belongs to
+// a postgres of another cluster: that is no reason to refuse to start.
+func TestSocketLockOfAnotherClusterIsStale(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	c := start(t, pgcluster.Options{Dir: dir})
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other := clusterDir(t)
+	start(t, pgcluster.Options{Dir: other})
+	lock := filepath.Join(dir, "run", ".s.PGSQL.5432.lock")
+	stale := strconv.Itoa(postmasterPID(t, other)) + "\n" + filepath.Join(dir, "data") + "\n"
+	if err := os.WriteFile(lock, []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, pgcluster.Options{Dir: dir})
+}
+
 func TestEarlyExitReportsLogTail(t *testing.T) {
 	t.Parallel()
 	_, err := pgcluster.Start(context.Background(), pgcluster.Options{
