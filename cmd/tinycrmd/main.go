@@ -62,5 +62,16 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
+	opts.ReplaceAttr = millis
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// millis writes a duration in JSON logs as milliseconds under the key
+// with "_ms" added ("duration_ms":2.162): slog would write nanoseconds
+// under the bare key, which reads as noise ("took":429000000).
+func millis(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", float64(a.Value.Duration().Microseconds())/1000)
+	}
+	return a
 }

@@ -195,6 +195,9 @@ func TestManagedModeLifecycle(t *testing.T) {
 	if !strings.Contains(p.logs.String(), tokenFile) {
 		t.Fatalf("first start does not say where the token is:\n%s", p.logs.String())
 	}
+	if logs := p.logs.String(); !strings.Contains(logs, `"took_ms":`) || strings.Contains(logs, `"took":`) {
+		t.Fatalf("JSON logs should give durations in milliseconds (took_ms):\n%s", logs)
+	}
 	status, project := post(t, p.url+"/v1/projects", token, `{"name":"App A"}`)
 	if status != http.StatusCreated {
 		t.Fatalf("create project: %d %v", status, project)
