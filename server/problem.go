@@ -75,7 +75,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		p = problemf(http.StatusInternalServerError, "internal error")
 	}
-	if p.Status >= 500 {
+	switch {
+	case p.Status == http.StatusServiceUnavailable:
+		s.unavailable.Do(func() {
+			s.log.WarnContext(r.Context(), "answering 503: the database is unavailable or the ingest queue is full (logged at most once a second)",
+				"method", r.Method, "path", r.URL.Path, "err", err)
+		})
+	case p.Status >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
 	}
 	if p.Type == "" {

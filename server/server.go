@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"tinycrm.dev/tinycrm/filter"
 	"tinycrm.dev/tinycrm/store"
@@ -45,6 +46,9 @@ type Server struct {
 	janitor  *janitor
 	pipeline *pipeline
 	mux      *http.ServeMux
+	// unavailable logs the 503s of a database outage at most once a
+	// second: every request gets one, and a line each buried the log.
+	unavailable *rate.Sometimes
 }
 
 // New builds a Server and starts its ingest workers.
@@ -70,12 +74,13 @@ func New(o Options) (*Server, error) {
 	}
 	m := newMetrics()
 	s := &Server{
-		store:   o.Store,
-		log:     o.Logger,
-		now:     o.Now,
-		limiter: newKeyLimiter(o.RateLimit),
-		keys:    &keyCache{byID: map[string]cachedKey{}},
-		metrics: m,
+		store:       o.Store,
+		log:         o.Logger,
+		now:         o.Now,
+		limiter:     newKeyLimiter(o.RateLimit),
+		keys:        &keyCache{byID: map[string]cachedKey{}},
+		metrics:     m,
+		unavailable: &rate.Sometimes{Interval: time.Second},
 	}
 	s.activity = newActivity(o.Store, o.Logger, 2*time.Second)
 	s.counts = s.newCounts()
