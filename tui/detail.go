@@ -101,12 +101,14 @@ func (d *detail) lines(sh *shared) []string {
 	for _, m := range d.data.Projects {
 		names[m.Slug] = m
 	}
+	// A long project name is cut, as on the cards, so the change shows.
+	maxBadge := max(sh.width/3, minCutBadge)
 	badges := make([]string, len(d.data.Timeline))
 	badgeW := 0
 	for i, e := range d.data.Timeline {
-		badges[i] = "[" + render.Sanitize(e.Project) + "]"
+		badges[i] = "[" + cut(render.Sanitize(e.Project), maxBadge-2) + "]"
 		if m, ok := names[e.Project]; ok {
-			badges[i] = st.Badge(m.Name, m.Color, 0)
+			badges[i] = st.Badge(m.Name, m.Color, maxBadge)
 		}
 		badgeW = max(badgeW, ansi.StringWidth(badges[i]))
 	}
@@ -114,6 +116,10 @@ func (d *detail) lines(sh *shared) []string {
 		// The badges are padded to the widest, so the events line up.
 		line := "  " + pad(render.RelTime(sh.now(), e.At), 9, false) + " " + pad(badges[i], badgeW, false) + " " + event(e)
 		out = append(out, cut(line, sh.width))
+	}
+	if d.data.TimelineHasMore {
+		more := "  … older events not shown (these are the newest " + render.Count(len(d.data.Timeline)) + ")"
+		out = append(out, st.Muted.Render(cut(more, sh.width)))
 	}
 	return out
 }
@@ -138,8 +144,10 @@ func (d *detail) cards(sh *shared) []string {
 	var rows []string
 	var row []string
 	for _, m := range d.data.Projects {
+		status := st.Status(m.Status)
 		body := []string{
-			st.Badge(m.Name, m.Color, cardW-4) + " " + st.Status(m.Status),
+			// The name gives way to the status, which would wrap below it.
+			st.Badge(m.Name, m.Color, max(cardW-5-ansi.StringWidth(status), minCutBadge)) + " " + status,
 			st.Muted.Render("first seen  ") + render.RelTime(sh.now(), m.FirstSeen),
 			st.Muted.Render("last active ") + render.RelTime(sh.now(), m.LastSeen),
 		}

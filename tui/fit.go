@@ -37,8 +37,8 @@ func wrapMax(s string, width, n int) string {
 	}
 	lines = lines[:n]
 	last := lines[n-1]
-	if ansi.StringWidth(last)+len(ellipsis) > width {
-		last = ansi.Truncate(last, width-1, "")
+	if ansi.StringWidth(last+ellipsis) > width {
+		last = ansi.Truncate(last, width-ansi.StringWidth(ellipsis), "")
 	}
 	lines[n-1] = last + ellipsis
 	return strings.Join(lines, "\n")
@@ -71,14 +71,11 @@ func fitPath(path string, width int) string {
 	if ansi.StringWidth(path) <= width {
 		return path
 	}
-	if width <= len(ellipsis) {
+	if width <= ansi.StringWidth(ellipsis) {
 		return ellipsis
 	}
-	r := []rune(path)
-	for len(r) > 0 && ansi.StringWidth(string(r))+1 > width {
-		r = r[1:]
-	}
-	rest := string(r)
+	// Whole grapheme clusters off the start, as everywhere else.
+	rest := ansi.TruncateLeft(path, ansi.StringWidth(path)-width+ansi.StringWidth(ellipsis), "")
 	if i := strings.IndexByte(rest, '/'); i > 0 && i < len(rest)-1 {
 		rest = rest[i:] // start at a directory: "…/name.csv"
 	}

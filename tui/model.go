@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"tinycrm.dev/tinycrm/client"
 	"tinycrm.dev/tinycrm/filter"
@@ -79,10 +80,22 @@ func (m *model) restyle() {
 	}
 }
 
-// Init asks for the background colour (to pick light or dark styles) and
-// loads everything.
+// Init asks for the background colour (to pick light or dark styles),
+// lays text out by grapheme clusters and loads everything.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, m.loadMeta(), m.list.reset(m.sh, m.f, false), m.tick())
+	return tea.Batch(tea.RequestBackgroundColor, graphemeLayout, m.loadMeta(), m.list.reset(m.sh, m.f, false), m.tick())
+}
+
+// graphemeLayout has Bubble Tea's renderer measure text by grapheme
+// clusters, as lipgloss and the TUI do (ansi.StringWidth, ansi.Truncate),
+// and turn on the terminal's grapheme mode (2027) where there is one; the
+// renderer takes this report as the terminal's. Bubble Tea does so by
+// itself only when the terminal answers that it has mode 2027. Otherwise
+// it counts code points: a family emoji 👩‍👩‍👧‍👦 (four joined by ZWJ) is 8
+// cells to it but 2 to the TUI and to terminals that join emoji, such as
+// tmux, so a row lost its last cells and kept cells of an older frame.
+func graphemeLayout() tea.Msg {
+	return tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeSet}
 }
 
 // tick schedules the next automatic refresh.

@@ -259,7 +259,7 @@ func (m *model) pickerKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.picker.cursor ^= 1 // items come in pairs: natural, reversed
 		return nil
 	}
-	switch m.picker.update(m.sh.keys, msg) {
+	switch m.picker.update(m.sh.keys, msg, m.bodyHeight()) {
 	case pickCancel:
 		m.mode, m.picker = modeList, nil
 	case pickApply:
@@ -309,8 +309,11 @@ func (m *model) detailKey(msg tea.KeyPressMsg) tea.Cmd {
 // projectPicker lists the workspace's projects with their badges.
 func (m *model) projectPicker() *picker {
 	items := make([]pickItem, 0, len(m.projects))
+	st := m.sh.styles
 	for _, p := range m.projects {
-		items = append(items, pickItem{value: p.Slug, label: m.sh.styles.Badge(p.Name, p.Color, 0), hint: p.Slug + " · " + render.Plural(p.Customers, "customer", "customers")})
+		items = append(items, pickItem{value: p.Slug, label: st.Badge(p.Name, p.Color, 0),
+			hint: p.Slug + " · " + render.Plural(p.Customers, "customer", "customers"),
+			fit:  func(width int) string { return st.Badge(p.Name, p.Color, width) }})
 	}
 	// Slugs in the filter that the server did not list (yet) stay choosable.
 	for _, s := range m.f.Projects {

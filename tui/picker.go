@@ -26,6 +26,9 @@ type pickItem struct {
 	value string // what the filter gets
 	label string // rendered label (may be styled)
 	hint  string // muted text after the label
+	// fit, when set, renders the label in at most width cells (a project
+	// badge with its name cut); otherwise a label too wide is cut.
+	fit func(width int) string
 }
 
 // pickResult is what a key did to the picker.
@@ -70,8 +73,10 @@ func (p *picker) chosen() []string {
 	return out
 }
 
-// update handles a key.
-func (p *picker) update(k keyMap, msg tea.KeyPressMsg) pickResult {
+// update handles a key; height is the lines the picker is shown in.
+// It moves as the table does (SPEC §6: ↑↓ jk, pgup pgdn, g G).
+func (p *picker) update(k keyMap, msg tea.KeyPressMsg, height int) pickResult {
+	last := max(len(p.items)-1, 0)
 	switch {
 	case key.Matches(msg, k.Cancel):
 		return pickCancel
@@ -80,11 +85,15 @@ func (p *picker) update(k keyMap, msg tea.KeyPressMsg) pickResult {
 	case key.Matches(msg, k.Up):
 		p.cursor = max(p.cursor-1, 0)
 	case key.Matches(msg, k.Down):
-		p.cursor = max(min(p.cursor+1, len(p.items)-1), 0)
+		p.cursor = min(p.cursor+1, last)
+	case key.Matches(msg, k.PageUp):
+		p.cursor = max(p.cursor-pickerRows(height), 0)
+	case key.Matches(msg, k.PageDown):
+		p.cursor = min(p.cursor+pickerRows(height), last)
 	case key.Matches(msg, k.Top):
 		p.cursor = 0
 	case key.Matches(msg, k.Bottom):
-		p.cursor = max(len(p.items)-1, 0)
+		p.cursor = last
 	case p.multi && key.Matches(msg, k.Toggle):
 		if len(p.items) > 0 {
 			v := p.items[p.cursor].value
@@ -94,10 +103,14 @@ func (p *picker) update(k keyMap, msg tea.KeyPressMsg) pickResult {
 	return pickOpen
 }
 
+// pickerRows is the items a picker shows in height lines: the rest is
+// the border, the title and the "↓ N more" line.
+func pickerRows(height int) int { return max(height-4, 1) }
+
 // view renders the picker as a box of at most height lines.
 func (p *picker) view(sh *shared, height int) string {
 	st := sh.styles
-	rows := max(height-4, 1) // border and title
+	rows := pickerRows(height)
 	if p.cursor < p.off {
 		p.off = p.cursor
 	}
@@ -110,10 +123,22 @@ func (p *picker) view(sh *shared, height int) string {
 		b.WriteString("\n" + st.Muted.Render(p.empty))
 	}
 	inner := max(min(sh.width-4, 60), 10)
-	labelW := 0
+	lead := 2 // the cursor mark
+	if p.multi {
+		lead += len("[ ] ")
+	}
+	// The labels get the room the widest hint leaves: a long project name
+	// is cut, as on the cards, rather than push every hint out.
+	labelW, hintW := 0, 0
 	for _, it := range p.items {
 		labelW = max(labelW, ansi.StringWidth(it.label))
+		hintW = max(hintW, ansi.StringWidth(it.hint))
 	}
+	room := inner - lead
+	if hintW > 0 {
+		room = max(room-2-hintW, minCutBadge)
+	}
+	labelW = min(labelW, room)
 	for i := p.off; i < len(p.items) && i < p.off+rows; i++ {
 		it := p.items[i]
 		mark := "  "
@@ -127,9 +152,13 @@ func (p *picker) view(sh *shared, height int) string {
 				box = "[" + st.Check.Render("x") + "] "
 			}
 		}
-		line := mark + box + it.label
+		label := it.label
+		if it.fit != nil && ansi.StringWidth(label) > labelW {
+			label = it.fit(labelW)
+		}
+		line := mark + box + label
 		if it.hint != "" {
-			line = mark + box + pad(it.label, labelW, false) + "  " + st.Muted.Render(it.hint)
+			line = mark + box + pad(label, labelW, false) + "  " + st.Muted.Render(it.hint)
 		}
 		b.WriteString("\n" + pad(line, inner, false))
 	}

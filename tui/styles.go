@@ -200,7 +200,9 @@ func pad(s string, w int, right bool) string {
 	}
 	sw := ansi.StringWidth(s)
 	if sw > w {
-		return ansi.Truncate(s, w, "…")
+		// A wide character that does not fit leaves the cut a cell short.
+		s = ansi.Truncate(s, w, "…")
+		sw = ansi.StringWidth(s)
 	}
 	if right {
 		return strings.Repeat(" ", w-sw) + s

@@ -177,6 +177,50 @@ func TestSanitize(t *testing.T) {
 	}
 }
 
+// TestSanitizeFormatCharacters: the bidi controls and the zero-width
+// characters that stand alone are dropped, so a name cannot reverse the
+// rest of a line; ZWJ, ZWNJ, variation selectors and emoji tags, which
+// belong to the cluster they join, stay.
+func TestSanitizeFormatCharacters(t *testing.T) {
+	t.Parallel()
+	const family = "👩\u200d👩\u200d👧\u200d👦"
+	for in, want := range map[string]string{
+		"\u202eevil RTL override\u202c שלום":                            "evil RTL override שלום",
+		"\u202eevil RTL\u2066x\u2069":                                   "evil RTLx",
+		"\u202eRTL proj\u200b":                                          "RTL proj",
+		"zero\u200bwidth\u200djoin\ufeffbom":                            "zerowidth\u200djoinbom",
+		"\u200e\u200f\u202a\u202b\u202d\u2067\u2068\u061ca\u2060\u00ad": "a",
+		family + " family 🇯🇵 flag":                                      family + " family 🇯🇵 flag",
+		"☺\ufe0f e\u0301 می\u200cخواهم":                                 "☺\ufe0f e\u0301 می\u200cخواهم",
+		"🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f": "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+	} {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestTableBidiName: a customer named with a right-to-left override
+// prints as plain text in a CLI table, cut or not, and the MRR after it
+// reads "$15".
+func TestTableBidiName(t *testing.T) {
+	t.Parallel()
+	th := New(Options{Now: func() time.Time { return time.Unix(0, 0) }})
+	for _, width := range []int{0, 80, 60} {
+		tb := NewTable(CustomerColumns())
+		tb.Width = width
+		tb.AddCells(th.CustomerCells(client.Customer{Email: "rtl@example.com", Name: "\u202eevil RTL override, and a long name\u202c שלום", MRRTotal: 15,
+			Projects: []client.Membership{{Name: "\u202eRTL proj\u200b", Color: "#f0e442", Status: "paid"}}}))
+		var b strings.Builder
+		if err := tb.Render(&b, th); err != nil {
+			t.Fatal(err)
+		}
+		if out := b.String(); strings.ContainsAny(out, "\u202e\u202c\u200b") || !strings.Contains(out, "$15") || !strings.Contains(out, "[RTL pr") {
+			t.Errorf("width %d: %q", width, out)
+		}
+	}
+}
+
 func TestTableWidthCutsLongLines(t *testing.T) {
 	t.Parallel()
 	th := New(Options{Color: true, Now: time.Now})

@@ -208,13 +208,13 @@ func (t *Table) line(b *strings.Builder, cells []Cell, style func(string) string
 }
 
 // Sanitize makes text that came from outside (names, emails, params) safe
-// to print on a terminal: tabs and line breaks become spaces and other
-// control characters (which could move the cursor or change colours) are
-// dropped.
+// to print on a terminal, as inert text: tabs and line breaks become
+// spaces, and control characters (which could move the cursor or change
+// colours) and invisible format characters are dropped (see [invisible]).
 func Sanitize(s string) string {
 	clean := true
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || invisible(r) {
 			clean = false
 			break
 		}
@@ -226,11 +226,25 @@ func Sanitize(s string) string {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			return ' '
-		case unicode.IsControl(r):
+		case unicode.IsControl(r) || invisible(r):
 			return -1
 		}
 		return r
 	}, s)
+}
+
+// invisible reports the format characters (category Cf) Sanitize drops.
+// The bidi marks, embeddings, overrides and isolates (U+200E,
+// U+202A–U+202E, U+2066–U+2069…) could show the rest of a line reversed
+// ("$15" as "51$"), and a cut with "…" would leave them open; the
+// zero-width space, word joiner, soft hyphen and byte order mark stand
+// alone in no cell, and the screen loses count of its columns. Kept are
+// those that belong to a grapheme cluster, by which widths are measured:
+// ZWNJ and ZWJ, which shape scripts and join emoji (👩‍👩‍👧‍👦), and the
+// tag characters of subdivision flags (🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+func invisible(r rune) bool {
+	// U+00AD is the first format character: ASCII goes no further.
+	return r >= '\u00ad' && unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d' && (r < '\U000e0020' || r > '\U000e007f')
 }
 
 // TSV joins fields into one tab-separated line (with its newline) for
