@@ -300,7 +300,7 @@ func TestSecondStartOnSameDirIsRefused(t *testing.T) {
 func TestSecondStartDuringInitdbIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
-	opts := pgcluster.Options{Dir: dir, Settings: fastSettings, InitCache: "-"}
+	opts := pgcluster.Options{Dir: dir, Settings: fastSettings} // no InitCache: a real initdb
 	first := make(chan error, 1)
 	var c *pgcluster.Cluster
 	go func() {
