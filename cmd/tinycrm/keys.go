@@ -33,8 +33,9 @@ func newKeyListCmd(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list SLUG",
 		Aliases: []string{"ls"},
-		Short:   "List a project's keys (their start only), newest first",
-		Long: `List a project's keys, newest first: id, the key's start, when it was made and
+		Short:   "List a project's keys (their last characters only), newest first",
+		Long: `List a project's keys, newest first: id, the key's last four characters (…pxvv:
+compare them with the end of the key in your app's config), when it was made and
 its state (active, expires in …, expired, revoked). Secrets are never shown again.`,
 		Args: exactArgs("SLUG"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,7 +86,7 @@ func runKeyList(ctx context.Context, o *keyListOptions) error {
 			if len(state) > 8 && state[:8] == "expires " {
 				state = "expiring"
 			}
-			printf(app.Out, "%s", render.TSV(strconv.FormatInt(k.ID, 10), k.Hint+"…", rfc3339(k.CreatedAt), exp, state))
+			printf(app.Out, "%s", render.TSV(strconv.FormatInt(k.ID, 10), "…"+k.Hint, rfc3339(k.CreatedAt), exp, state))
 		}
 		return nil
 	}
@@ -101,7 +102,7 @@ func runKeyList(ctx context.Context, o *keyListOptions) error {
 		default:
 			state = th.Warn(state)
 		}
-		t.AddRow([]string{strconv.FormatInt(k.ID, 10), k.Hint + "…", th.Since(k.CreatedAt), state})
+		t.AddRow([]string{strconv.FormatInt(k.ID, 10), "…" + k.Hint, th.Since(k.CreatedAt), state})
 	}
 	return t.Render(app.Out, th)
 }

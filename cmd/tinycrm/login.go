@@ -21,8 +21,9 @@ func newLoginCmd(app *App) *cobra.Command {
 		Long: `Check an admin token against a server, then save both to the config file
 ($XDG_CONFIG_HOME/tinycrm/config.json, else ~/.config/tinycrm/config.json; mode 0600),
 which later commands read when --server/--token and TINYCRM_URL/TINYCRM_TOKEN are unset.`,
-		Example: `  tinycrm login --server http://127.0.0.1:7070 --token "$(cat ~/.local/share/tinycrm/admin.token)"`,
-		Args:    noArgs,
+		Example: `  tinycrm login --server https://crm.example.com --token tcrm_at_…   # the token in <data-dir>/admin.token there
+  tinycrm login --server http://127.0.0.1:7070 --token "$(cat ~/.local/share/tinycrm/admin.token)"   # as root: /var/lib/tinycrm/admin.token`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// --server and --token are the persistent flags; here they are
 			// required and mean what to save.

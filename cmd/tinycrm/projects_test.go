@@ -115,6 +115,10 @@ func TestProjectLifecycle(t *testing.T) {
 	if len(lines) != 3 || !strings.HasSuffix(lines[0], "\tactive") || !strings.HasSuffix(lines[1], "\texpiring") || !strings.HasSuffix(lines[2], "\texpiring") {
 		t.Errorf("keys list:\n%s", r.stdout)
 	}
+	// The hint is the key's end, shown as one: "…pxvv".
+	if hint := strings.Split(lines[0], "\t")[1]; hint != "…"+key3[len(key3)-4:] {
+		t.Errorf("newest key's hint %q, want …%s (the end of %s)", hint, key3[len(key3)-4:], key3)
+	}
 	r = e.tty(runOpts{env: []string{"NO_COLOR=1"}}, "projects", "keys", "list", "inkwell").ok(t)
 	if !strings.Contains(r.stdout, "expires in 1h") && !strings.Contains(r.stdout, "expires in 2h") {
 		t.Errorf("keys list on a terminal:\n%s", r.stdout)

@@ -42,7 +42,7 @@ func parseConfig(args []string, getenv func(string) string, euid int, out io.Wri
 	var rateLimit, logLevel string
 	fs.StringVar(&c.Listen, "listen", env("TINYCRM_LISTEN", "127.0.0.1:7070"), "address to serve HTTP on (TINYCRM_LISTEN)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("TINYCRM_DATABASE_URL", ""), "PostgreSQL URL; empty runs a managed cluster in the data dir (TINYCRM_DATABASE_URL)")
-	fs.StringVar(&c.DataDir, "data-dir", env("TINYCRM_DATA_DIR", ""), "where the managed cluster and admin.token live (TINYCRM_DATA_DIR; default $XDG_DATA_HOME/tinycrm)")
+	fs.StringVar(&c.DataDir, "data-dir", env("TINYCRM_DATA_DIR", ""), "where the managed cluster and admin.token live (TINYCRM_DATA_DIR; default $XDG_DATA_HOME/tinycrm, else ~/.local/share/tinycrm; as root /var/lib/tinycrm)")
 	fs.StringVar(&rateLimit, "rate-limit", env("TINYCRM_RATE_LIMIT", "100"), "ingest requests per second per project key, bursts of twice that; 0 turns it off (TINYCRM_RATE_LIMIT)")
 	fs.StringVar(&logLevel, "log-level", env("TINYCRM_LOG_LEVEL", "info"), "debug, info, warn or error (TINYCRM_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("TINYCRM_LOG_FORMAT", "auto"), "auto (text on a terminal, JSON otherwise), text or json (TINYCRM_LOG_FORMAT)")
