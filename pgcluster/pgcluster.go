@@ -546,8 +546,8 @@ func (c *Cluster) watch(s *server) {
 			c.log.Info("PostgreSQL started again after it exited unexpectedly")
 			return
 		}
-		c.log.Error("cannot start PostgreSQL again after it exited unexpectedly", "err", err, "next_try_in", wait)
 		wait = min(2*wait, maxRestartWait)
+		c.log.Error("cannot start PostgreSQL again after it exited unexpectedly", "err", err, "next_try_in", wait)
 	}
 }
 
