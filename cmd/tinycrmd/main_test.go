@@ -227,6 +227,29 @@ func TestManagedModeLifecycle(t *testing.T) {
 	}
 }
 
+// SIGHUP, as when the terminal tinycrmd runs in is closed, stops it
+// cleanly: exit 0, its PostgreSQL stopped with a fast shutdown.
+func TestHangUpStopsCleanly(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(publicTempDir(t), "data")
+	p := start(t, nil, nil, "--data-dir", dataDir)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("tinycrmd exit after SIGHUP: %v\n%s", err, p.logs.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("tinycrmd still running 60 s after SIGHUP:\n%s", p.logs.String())
+	}
+	if !strings.Contains(p.logs.String(), `"mode":"fast"`) {
+		t.Fatalf("PostgreSQL not stopped with a fast shutdown:\n%s", p.logs.String())
+	}
+}
+
 // TestManagedModeAsUnprivilegedUser runs tinycrmd as "nobody" (when the test
 // runs as root, as CI does): managed mode must work for a normal user too.
 func TestManagedModeAsUnprivilegedUser(t *testing.T) {
