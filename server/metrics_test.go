@@ -25,11 +25,15 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 		map[string]any{"email": "d@"},
 		map[string]any{"email": "d@example.com"},
 	}}).must(t, http.StatusOK)
+	e.do("GET", "/v1/nothing", e.admin, nil).must(t, http.StatusNotFound)
+	e.do("GET", "/v1/identify", key, nil).must(t, http.StatusMethodNotAllowed)
 
 	m := e.metrics()
 	for series, want := range map[string]float64{
 		`tinycrm_http_requests_total{code="200",route="POST /v1/identify"}`: 3,
 		`tinycrm_http_requests_total{code="400",route="POST /v1/identify"}`: 1,
+		`tinycrm_http_requests_total{code="404",route="unmatched"}`:         1,
+		`tinycrm_http_requests_total{code="405",route="unmatched"}`:         1,
 		`tinycrm_http_requests_total{code="200",route="POST /v1/batch"}`:    1,
 		`tinycrm_ingest_writes_total{outcome="applied"}`:                    4,
 		`tinycrm_ingest_writes_total{outcome="duplicate"}`:                  1,

@@ -96,13 +96,17 @@ func New(o Options) (*Server, error) {
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Counted under one route, "unmatched": a client or probe calling
+		// a wrong URL shows in the metrics without a series per URL.
 		if allow := s.allowed(r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			s.writeError(w, r, problemf(http.StatusMethodNotAllowed, "%s %s is not an endpoint; %s is (%s)",
 				r.Method, r.URL.Path, r.URL.Path, strings.Join(allow, ", ")))
+			s.metrics.requests.WithLabelValues("unmatched", "405").Inc()
 			return
 		}
 		s.writeError(w, r, problemf(http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		s.metrics.requests.WithLabelValues("unmatched", "404").Inc()
 	})
 	return s, nil
 }
