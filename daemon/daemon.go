@@ -34,7 +34,10 @@ type Config struct {
 	DatabaseURL string // empty: managed cluster under DataDir/postgres
 	DataDir     string
 	RateLimit   float64 // per project key, requests/s; 0 = off
-	Logger      *slog.Logger
+	// NewAdminToken replaces the admin token at start: a new one is written
+	// to the token file and every older one stops working.
+	NewAdminToken bool
+	Logger        *slog.Logger
 	// PostgresSettings are extra settings for the managed cluster.
 	PostgresSettings map[string]string
 }
@@ -85,7 +88,7 @@ func Start(ctx context.Context, cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	st := store.New(d.pool)
-	if err := bootstrap(ctx, st, cfg.DataDir, d.log); err != nil {
+	if err := bootstrap(ctx, st, cfg.DataDir, cfg.NewAdminToken, d.log); err != nil {
 		return nil, err
 	}
 	if d.srv, err = server.New(server.Options{Store: st, Logger: d.log, RateLimit: cfg.RateLimit}); err != nil {
@@ -226,7 +229,7 @@ func ensureDatabase(ctx context.Context, adminURL, name string) error {
 // admin token to <data-dir>/admin.token (0600). The file is written before
 // the workspace commits and renamed into place only if this daemon created
 // it, so a committed token is never lost and a losing racer leaves no file.
-func bootstrap(ctx context.Context, st *store.Store, dataDir string, log *slog.Logger) error {
+func bootstrap(ctx context.Context, st *store.Store, dataDir string, replace bool, log *slog.Logger) error {
 	token, err := secret.New(secret.AdminToken)
 	if err != nil {
 		return err
@@ -251,13 +254,23 @@ func bootstrap(ctx context.Context, st *store.Store, dataDir string, log *slog.L
 	if err != nil {
 		return err
 	}
-	if !created {
-		return nil
+	switch {
+	case created:
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("save admin token (it is %s; keep it): %w", token, err)
+		}
+		log.Info("created the workspace and its admin token", "token_file", path)
+	case replace:
+		// The file first: a token stored but never saved would lock the
+		// owner out.
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("save the new admin token: %w", err)
+		}
+		if err := st.ReplaceAdminToken(ctx, secret.Hash(token)); err != nil {
+			return fmt.Errorf("%w (%s now holds a token that does not work yet; start again with --new-admin-token)", err, path)
+		}
+		log.Info("replaced the admin token: older ones no longer work", "token_file", path)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save admin token (it is %s; keep it): %w", token, err)
-	}
-	log.Info("created the workspace and its admin token", "token_file", path)
 	return nil
 }
 

@@ -52,6 +52,24 @@ func (s *Store) Bootstrap(ctx context.Context, adminTokenHash []byte) (workspace
 	return workspaceID, created, nil
 }
 
+// ReplaceAdminToken makes adminTokenHash the only admin token of the
+// default workspace (the one Bootstrap made): the way back in for someone
+// who lost the token file. Every other admin token stops working.
+func (s *Store) ReplaceAdminToken(ctx context.Context, adminTokenHash []byte) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var ws int64
+		if err := tx.QueryRow(ctx, "SELECT id FROM workspaces ORDER BY id LIMIT 1").Scan(&ws); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM admin_tokens WHERE workspace_id = $1", ws); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO admin_tokens (workspace_id, token_hash) VALUES ($1, $2)", ws, adminTokenHash)
+		return err
+	})
+	return translate("replace admin token", err)
+}
+
 // AdminWorkspace returns the workspace an admin token hash belongs to, or
 // ErrNotFound.
 func (s *Store) AdminWorkspace(ctx context.Context, tokenHash []byte) (int64, error) {

@@ -25,6 +25,8 @@ type config struct {
 	RateLimit   float64
 	LogLevel    slog.Level
 	LogFormat   string // auto, text or json
+	// NewAdminToken replaces the admin token at start.
+	NewAdminToken bool
 }
 
 // parseConfig reads flags, falling back to TINYCRM_* environment variables
@@ -46,6 +48,7 @@ func parseConfig(args []string, getenv func(string) string, euid int, out io.Wri
 	fs.StringVar(&rateLimit, "rate-limit", env("TINYCRM_RATE_LIMIT", "100"), "ingest requests per second per project key, bursts of twice that; 0 turns it off (TINYCRM_RATE_LIMIT)")
 	fs.StringVar(&logLevel, "log-level", env("TINYCRM_LOG_LEVEL", "info"), "debug, info, warn or error (TINYCRM_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("TINYCRM_LOG_FORMAT", "auto"), "auto (text on a terminal, JSON otherwise), text or json (TINYCRM_LOG_FORMAT)")
+	fs.BoolVar(&c.NewAdminToken, "new-admin-token", false, "write a new admin token to <data-dir>/admin.token at start; older admin tokens stop working (for a lost or leaked token)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return config{}, err

@@ -51,11 +51,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	return daemon.Run(ctx, daemon.Config{
-		Listen:      cfg.Listen,
-		DatabaseURL: cfg.DatabaseURL,
-		DataDir:     cfg.DataDir,
-		RateLimit:   cfg.RateLimit,
-		Logger:      newLogger(cfg, stderr),
+		Listen:        cfg.Listen,
+		DatabaseURL:   cfg.DatabaseURL,
+		DataDir:       cfg.DataDir,
+		RateLimit:     cfg.RateLimit,
+		NewAdminToken: cfg.NewAdminToken,
+		Logger:        newLogger(cfg, stderr),
 	})
 }
 

@@ -227,6 +227,47 @@ func TestManagedModeLifecycle(t *testing.T) {
 	}
 }
 
+// A lost admin token is replaced by a start with --new-admin-token: the
+// new one works, the old one no longer does, and the data stays.
+func TestNewAdminToken(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(publicTempDir(t), "data")
+	tokenFile := filepath.Join(dataDir, "admin.token")
+	p := start(t, nil, nil, "--data-dir", dataDir)
+	old, _ := os.ReadFile(tokenFile)
+	if status, _ := post(t, p.url+"/v1/projects", strings.TrimSpace(string(old)), `{"name":"App A"}`); status != http.StatusCreated {
+		t.Fatalf("create project: %d", status)
+	}
+	p.stop(t)
+	if err := os.Remove(tokenFile); err != nil {
+		t.Fatal(err)
+	}
+	p2 := start(t, nil, nil, "--data-dir", dataDir, "--new-admin-token")
+	raw, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatalf("no new token file: %v\n%s", err, p2.logs.String())
+	}
+	if info, _ := os.Stat(tokenFile); info.Mode().Perm() != 0o600 {
+		t.Errorf("new admin.token mode %v, want 0600", info.Mode().Perm())
+	}
+	get := func(token string) int {
+		req, _ := http.NewRequest("GET", p2.url+"/v1/projects/app-a", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := get(strings.TrimSpace(string(raw))); s != http.StatusOK {
+		t.Errorf("new token: %d, want 200 (and the project kept)", s)
+	}
+	if s := get(strings.TrimSpace(string(old))); s != http.StatusUnauthorized {
+		t.Errorf("old token: %d, want 401", s)
+	}
+}
+
 // SIGHUP, as when the terminal tinycrmd runs in is closed, stops it
 // cleanly: exit 0, its PostgreSQL stopped with a fast shutdown.
 func TestHangUpStopsCleanly(t *testing.T) {
