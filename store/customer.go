@@ -43,7 +43,7 @@ type Event struct {
 }
 
 // CustomerDetail is a customer with their timeline, newest first: the
-// newest TimelineLimit events, and TimelineHasMore when there are older
+// newest timelineLimit events, and TimelineHasMore when there are older
 // ones.
 type CustomerDetail struct {
 	Customer
@@ -51,8 +51,8 @@ type CustomerDetail struct {
 	TimelineHasMore bool    `json:"timeline_has_more"`
 }
 
-// TimelineLimit caps the events returned with a customer.
-const TimelineLimit = 200
+// timelineLimit caps the events returned with a customer.
+const timelineLimit = 200
 
 // customerColumns selects a customer with memberships aggregated as JSON, so
 // a page of customers is one query. Memberships come in project order.
@@ -106,7 +106,7 @@ func (s *Store) GetCustomer(ctx context.Context, workspaceID int64, idOrEmail st
 			SELECT e.at, p.slug, e.kind, e.before, e.after
 			FROM events e JOIN projects p ON p.workspace_id = e.workspace_id AND p.id = e.project_id
 			WHERE e.workspace_id = $1 AND e.customer_id = $2
-			ORDER BY e.at DESC, e.id DESC LIMIT $3`, workspaceID, d.ID, TimelineLimit+1)
+			ORDER BY e.at DESC, e.id DESC LIMIT $3`, workspaceID, d.ID, timelineLimit+1)
 		if err != nil {
 			return err
 		}
@@ -120,8 +120,8 @@ func (s *Store) GetCustomer(ctx context.Context, workspaceID int64, idOrEmail st
 			e.Before, e.After = nullJSON(before), nullJSON(after)
 			return e, nil
 		})
-		if len(d.Timeline) > TimelineLimit {
-			d.Timeline, d.TimelineHasMore = d.Timeline[:TimelineLimit], true
+		if len(d.Timeline) > timelineLimit {
+			d.Timeline, d.TimelineHasMore = d.Timeline[:timelineLimit], true
 		}
 		return err
 	})

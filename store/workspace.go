@@ -22,7 +22,7 @@ func (s *Store) Bootstrap(ctx context.Context, adminTokenHash []byte) (workspace
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", bootstrapLock); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, "SELECT id FROM workspaces ORDER BY id LIMIT 1").Scan(&workspaceID)
+		err := tx.QueryRow(ctx, defaultWorkspace).Scan(&workspaceID)
 		if err == nil {
 			return nil
 		}
@@ -52,13 +52,16 @@ func (s *Store) Bootstrap(ctx context.Context, adminTokenHash []byte) (workspace
 	return workspaceID, created, nil
 }
 
+// defaultWorkspace selects the workspace Bootstrap made, the first one.
+const defaultWorkspace = "SELECT id FROM workspaces ORDER BY id LIMIT 1"
+
 // ReplaceAdminToken makes adminTokenHash the only admin token of the
 // default workspace (the one Bootstrap made): the way back in for someone
 // who lost the token file. Every other admin token stops working.
 func (s *Store) ReplaceAdminToken(ctx context.Context, adminTokenHash []byte) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ws int64
-		if err := tx.QueryRow(ctx, "SELECT id FROM workspaces ORDER BY id LIMIT 1").Scan(&ws); err != nil {
+		if err := tx.QueryRow(ctx, defaultWorkspace).Scan(&ws); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM admin_tokens WHERE workspace_id = $1", ws); err != nil {
